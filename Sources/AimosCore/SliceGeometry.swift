@@ -1,0 +1,43 @@
+/// How a volume is cut into 2D slices along one axis, and where a slice pixel lives in the
+/// volume. Axis 2 (coronal in AIMOS): rows = y, columns = x. Axis 1: rows = z, columns = x.
+/// Axis 0: rows = z, columns = y.
+struct SliceGeometry {
+    let axis: Int
+    let sliceCount: Int
+    let rows: Int
+    let cols: Int
+    let sliceStride: Int
+    let rowStride: Int
+    let colStride: Int
+
+    init(dims: [Int], axis: Int) {
+        let (nx, ny, nz) = (dims[0], dims[1], dims[2])
+        self.axis = axis
+        switch axis {
+        case 0:
+            (sliceCount, rows, cols) = (nx, nz, ny)
+            (sliceStride, rowStride, colStride) = (1, nx * ny, nx)
+        case 1:
+            (sliceCount, rows, cols) = (ny, nz, nx)
+            (sliceStride, rowStride, colStride) = (nx, nx * ny, 1)
+        default:
+            (sliceCount, rows, cols) = (nz, ny, nx)
+            (sliceStride, rowStride, colStride) = (nx * ny, nx, 1)
+        }
+    }
+
+    var pixelsPerSlice: Int { rows * cols }
+
+    @inline(__always)
+    func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
+        slice * sliceStride + row * rowStride + col * colStride
+    }
+
+    /// Copies one slice of `volume` as Float32, row-major rows x cols.
+    func extract(_ volume: VoxelVolume, slice: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let base = slice * sliceStride + r * rowStride
+            for c in 0..<cols { out[r * cols + c] = volume.value(at: base + c * colStride) }
+        }
+    }
+}
