@@ -20,8 +20,10 @@ let package = Package(
         .target(name: "AimosCore", dependencies: ["CBLAS"]),
         // The C ABI entry points (aimos_*), nothing else.
         .target(name: "AimosABI", dependencies: ["AimosCore", "CAimosHeader"],
+                exclude: ["exports.map"],
                 linkerSettings: [.unsafeFlags(["-static-stdlib",
-                                               "-Xlinker", "-soname=libaimos.so.0"])]),
+                                               "-Xlinker", "-soname=libaimos.so.0",
+                                               "-Xlinker", "--version-script=Sources/AimosABI/exports.map"])]),
         .testTarget(name: "AimosCoreTests", dependencies: ["AimosCore"],
                     resources: [.copy("Fixtures")]),
     ]

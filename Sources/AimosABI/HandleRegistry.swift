@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AimosCore
+
+/// The live handles handed out through the C ABI. A handle is the address of its Swift box;
+/// looking it up here (under a lock) turns a freed or foreign pointer into a clean error
+/// instead of a crash, and hands the caller a strong reference, so a model freed on one thread
+/// stays alive until segmentations running on others have finished.
+final class HandleRegistry {
+    static let shared = HandleRegistry()
+    private var mutex = pthread_mutex_t()
+    private var live: [UnsafeMutableRawPointer: AnyObject] = [:]
+
+    private init() { pthread_mutex_init(&mutex, nil) }
+
+    func register(_ object: AnyObject) -> OpaquePointer {
+        let address = Unmanaged.passUnretained(object).toOpaque()
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        live[address] = object
+        return OpaquePointer(address)
+    }
+
+    func lookup<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type) -> T? {
+        guard let handle = handle else { return nil }
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        return live[UnsafeMutableRawPointer(handle)] as? T
+    }
+
+    /// Forgets a handle; false if it was not live.
+    @discardableResult
+    func remove(_ handle: UnsafeMutableRawPointer?) -> Bool {
+        guard let handle = handle else { return false }
+        pthread_mutex_lock(&mutex)
+        let object = live.removeValue(forKey: handle)
+        pthread_mutex_unlock(&mutex)
+        return object != nil  // the box is released here, outside the lock
+    }
+}
+
+/// What an aimos_model handle points to: the model and its class names as C strings.
+final class ModelHandle {
+    let model: AimosModel
+    let classNames: [UnsafeMutablePointer<CChar>]
+
+    init(model: AimosModel) {
+        self.model = model
+        classNames = model.classes.map { strdup($0)! }
+    }
+
+    deinit { classNames.forEach { free($0) } }
+}
+
+/// What an aimos_result handle points to.
+final class ResultHandle {
+    let result: SegmentationResult
+    init(result: SegmentationResult) { self.result = result }
+}

@@ -1,0 +1,32 @@
+import AimosCore
+import CAimosHeader
+
+// C entry points of aimos_model: loading and class names.
+
+@_cdecl("aimos_load_model")
+public func aimos_load_model(_ path: UnsafePointer<CChar>?, _ outModel: UnsafeMutablePointer<OpaquePointer?>?) -> aimos_status {
+    outModel?.pointee = nil
+    guard let outModel = outModel else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_load_model: out_model is NULL")
+    }
+    guard let path = path else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_load_model: path is NULL")
+    }
+    return LastError.guarded("aimos_load_model") {
+        let model = try AimosModel(path: String(cString: path))
+        outModel.pointee = HandleRegistry.shared.register(ModelHandle(model: model))
+    }
+}
+
+@_cdecl("aimos_model_class_count")
+public func aimos_model_class_count(_ model: OpaquePointer?) -> Int32 {
+    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else { return 0 }
+    return Int32(handle.classNames.count)
+}
+
+@_cdecl("aimos_model_class_name")
+public func aimos_model_class_name(_ model: OpaquePointer?, _ index: Int32) -> UnsafePointer<CChar>? {
+    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self),
+          index >= 0, Int(index) < handle.classNames.count else { return nil }
+    return UnsafePointer(handle.classNames[Int(index)])
+}

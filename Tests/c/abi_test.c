@@ -1,0 +1,350 @@
+/*
+ * abi_test.c - tests libaimos.so through include/aimos.h only, as a C client would:
+ * every function, every error path, and 8 threads segmenting with one model at once.
+ *
+ *   abi_test FIXTURE_DIR SCRATCH_DIR
+ *
+ * FIXTURE_DIR is Tests/AimosCoreTests/Fixtures (model files and golden results made by
+ * Tools/make_golden_fixtures.py); SCRATCH_DIR receives a few malformed model files.
+ * Prints "N passed, M failed" and exits nonzero on any failure.
+ */
+#include <aimos.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (cond) {                                                            \
+            passed++;                                                          \
+        } else {                                                               \
+            failed++;                                                          \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fprintf(stderr, "\n");                                             \
+        }                                                                      \
+    } while (0)
+
+/* A failing call: the status, and a message that mentions `needle`. */
+static void expect_error(aimos_status got, aimos_status want, const char *needle, const char *what) {
+    CHECK(got == want, "%s: got %s, want %s (%s)", what, aimos_status_string(got),
+          aimos_status_string(want), aimos_last_error());
+    CHECK(strstr(aimos_last_error(), needle) != NULL, "%s: message '%s' lacks '%s'", what,
+          aimos_last_error(), needle);
+}
+
+static char *read_file(const char *path, long *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t)*size + 1);
+    if (data && fread(data, 1, (size_t)*size, f) != (size_t)*size) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    if (data) data[*size] = 0;
+    return data;
+}
+
+static void write_file(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    if (!f) { perror(path); exit(2); }
+    fwrite(data, 1, size, f);
+    fclose(f);
+}
+
+/* A safetensors file with only a header (no tensors). */
+static void write_header_only(const char *path, const char *json) {
+    uint64_t length = strlen(json);
+    char *bytes = malloc(8 + length);
+    for (int i = 0; i < 8; i++) bytes[i] = (char)((length >> (8 * i)) & 0xff);
+    memcpy(bytes + 8, json, length);
+    write_file(path, bytes, 8 + length);
+    free(bytes);
+}
+
+/* The golden fixture: its tensors are located by their compact JSON header entries
+ * ("name":{"dtype":...,"shape":[...],"data_offsets":[a,b]}), as the fixture writer makes them. */
+typedef struct { char *file; long size; const char *data; } golden_file;
+
+static const char *tensor_bytes(const golden_file *g, const char *name, long *bytes) {
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":{", name);
+    const char *entry = strstr(g->file + 8, key);
+    if (!entry) return NULL;
+    const char *offsets = strstr(entry, "\"data_offsets\":[");
+    long begin = 0, end = 0;
+    if (!offsets || sscanf(offsets, "\"data_offsets\":[%ld,%ld]", &begin, &end) != 2) return NULL;
+    *bytes = end - begin;
+    return g->data + begin;
+}
+
+static int load_golden(const char *path, golden_file *g) {
+    g->file = read_file(path, &g->size);
+    if (!g->file) return 0;
+    uint64_t length = 0;
+    for (int i = 0; i < 8; i++) length |= (uint64_t)(unsigned char)g->file[i] << (8 * i);
+    g->data = g->file + 8 + length;
+    return 1;
+}
+
+/* ---- progress callbacks ---- */
+typedef struct { int64_t calls, last_done, total, cancel_at; int monotonic; } progress_log;
+
+static int record_progress(void *user_data, int64_t done, int64_t total) {
+    progress_log *log = user_data;
+    if (done != log->last_done + 1) log->monotonic = 0;
+    log->calls++;
+    log->last_done = done;
+    log->total = total;
+    return log->cancel_at > 0 && done >= log->cancel_at;
+}
+
+/* ---- threads ---- */
+typedef struct {
+    const aimos_model *model;
+    const aimos_volume *volume;
+    const uint8_t *expected;
+    int64_t voxels;
+    int ok;
+} thread_job;
+
+static void *segment_in_thread(void *arg) {
+    thread_job *job = arg;
+    aimos_options options;
+    aimos_options_init(&options);
+    options.threads = 1;
+    for (int round = 0; round < 3; round++) {
+        aimos_result *result = NULL;
+        if (aimos_segment_volume(job->model, job->volume, &options, &result) != AIMOS_OK) return NULL;
+        int same = memcmp(aimos_result_labels(result), job->expected, (size_t)job->voxels) == 0;
+        aimos_free(result);
+        if (!same) return NULL;
+    }
+    job->ok = 1;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s FIXTURE_DIR SCRATCH_DIR\n", argv[0]);
+        return 2;
+    }
+    char path[4096], bad[4096];
+
+    /* Library-wide functions. */
+    CHECK(strcmp(aimos_version(), AIMOS_VERSION_STRING) == 0, "version %s", aimos_version());
+    CHECK(strcmp(aimos_status_string(AIMOS_OK), "AIMOS_OK") == 0, "status string");
+    CHECK(strcmp(aimos_status_string(AIMOS_ERROR_CANCELLED), "AIMOS_ERROR_CANCELLED") == 0, "status string");
+    CHECK(strcmp(aimos_status_string((aimos_status)99), "AIMOS_ERROR_UNKNOWN") == 0, "unknown status");
+    CHECK(aimos_last_error() != NULL, "last error never NULL");
+    aimos_options_init(NULL);
+    aimos_free(NULL);
+    aimos_options options;
+    aimos_options_init(&options);
+    CHECK(options.struct_size == sizeof(aimos_options) && options.slice_axis == -1 && options.threads == 0 &&
+          options.keep_probabilities == 0 && options.progress == NULL && options.user_data == NULL, "defaults");
+
+    /* Loading: every failure leaves *out_model NULL and names the problem. */
+    aimos_model *model = (aimos_model *)&passed;
+    expect_error(aimos_load_model(NULL, &model), AIMOS_ERROR_INVALID_ARGUMENT, "path is NULL", "NULL path");
+    CHECK(model == NULL, "out_model reset");
+    expect_error(aimos_load_model("x", NULL), AIMOS_ERROR_INVALID_ARGUMENT, "out_model is NULL", "NULL out");
+    snprintf(path, sizeof path, "%s/does-not-exist.safetensors", argv[2]);
+    expect_error(aimos_load_model(path, &model), AIMOS_ERROR_IO, "does-not-exist", "missing file");
+    expect_error(aimos_load_model(argv[2], &model), AIMOS_ERROR_IO, "not a regular file", "a directory");
+    snprintf(bad, sizeof bad, "%s/garbage.safetensors", argv[2]);
+    write_file(bad, "hello", 5);
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "not a safetensors file", "5-byte file");
+    write_header_only(bad, "{\"a\":[1,2");
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "malformed JSON", "bad JSON");
+    write_header_only(bad, "{\"__metadata__\":{\"format\":\"pt\"}}");
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "no 'aimos' entry", "no metadata");
+    write_header_only(bad, "{\"__metadata__\":{\"aimos\":\"{\\\"architecture\\\":\\\"Unet99\\\",\\\"classes\\\":[\\\"a\\\",\\\"b\\\"]}\"}}");
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_UNSUPPORTED, "Unet99", "unknown architecture");
+    write_header_only(bad, "{\"__metadata__\":{\"aimos\":\"{\\\"architecture\\\":\\\"Unet64\\\",\\\"classes\\\":[\\\"a\\\",\\\"b\\\"]}\"}}");
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "missing tensor 'down1.encode.0.conv.weight'", "no tensors");
+    write_header_only(bad, "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}");
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "'w' data_offsets", "offsets past the end");
+    /* A real model file cut short. */
+    snprintf(path, sizeof path, "%s/unet64_c3_s32_f32.safetensors", argv[1]);
+    long model_size = 0;
+    char *model_bytes = read_file(path, &model_size);
+    CHECK(model_bytes != NULL, "read %s", path);
+    if (!model_bytes) return 1;
+    write_file(bad, model_bytes, (size_t)model_size - 100);
+    expect_error(aimos_load_model(bad, &model), AIMOS_ERROR_FORMAT, "data_offsets", "truncated model");
+    free(model_bytes);
+    CHECK(model == NULL, "still NULL after failures");
+
+    /* A good model. */
+    CHECK(aimos_load_model(path, &model) == AIMOS_OK, "load: %s", aimos_last_error());
+    if (!model) return 1;
+    CHECK(aimos_model_class_count(model) == 3, "class count %d", aimos_model_class_count(model));
+    CHECK(strcmp(aimos_model_class_name(model, 0), "background") == 0, "class 0");
+    CHECK(strcmp(aimos_model_class_name(model, 2), "Heart") == 0, "class 2");
+    CHECK(aimos_model_class_name(model, 3) == NULL && aimos_model_class_name(model, -1) == NULL, "bad index");
+    CHECK(aimos_model_class_count(NULL) == 0 && aimos_model_class_name(NULL, 0) == NULL, "NULL model");
+
+    /* The golden volume (int16, 23 x 17 x 6, slice 3 flat) and its reference labels. */
+    golden_file golden;
+    snprintf(path, sizeof path, "%s/unet64_axis2_int16.golden.safetensors", argv[1]);
+    CHECK(load_golden(path, &golden), "read %s", path);
+    long volume_bytes = 0, label_bytes = 0;
+    const char *voxels = tensor_bytes(&golden, "volume", &volume_bytes);
+    const uint8_t *expected = (const uint8_t *)tensor_bytes(&golden, "labels", &label_bytes);
+    const int64_t nx = 23, ny = 17, nz = 6, n = nx * ny * nz;
+    CHECK(voxels && expected && volume_bytes == 2 * n && label_bytes == n, "golden tensors");
+    if (!voxels || !expected) return 1;
+    aimos_volume volume = {voxels, AIMOS_DTYPE_INT16, {nx, ny, nz}, {0.1, 0.14, 0.2}};
+
+    /* Segmentation errors: status, message, *out_result NULL. */
+    aimos_result *result = (aimos_result *)&passed;
+    expect_error(aimos_segment_volume(NULL, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "model is NULL", "NULL model");
+    CHECK(result == NULL, "out_result reset");
+    expect_error(aimos_segment_volume(model, NULL, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "volume is NULL", "NULL volume");
+    expect_error(aimos_segment_volume(model, &volume, NULL, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "out_result is NULL", "NULL out");
+    expect_error(aimos_segment_volume((const aimos_model *)&volume, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT,
+                 "not a live aimos model", "foreign handle");
+    aimos_volume v = volume;
+    v.data = NULL;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "data is NULL", "NULL data");
+    v = volume; v.dims[1] = 0;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[1] is 0", "zero dim");
+    v = volume; v.dims[2] = -4;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[2] is -4", "negative dim");
+    v = volume; v.dims[0] = 2000000000; v.dims[1] = 2000000000; v.dims[2] = 2000000000;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "overflow", "overflowing dims");
+    v = volume; v.dtype = (aimos_dtype)99;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "unknown volume dtype 99", "bad dtype");
+    v = volume; v.spacing_mm[2] = 0;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[2]", "zero spacing");
+    v = volume; v.spacing_mm[0] = NAN;
+    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[0]", "NaN spacing");
+    float float_voxels[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    float_voxels[5] = NAN;
+    aimos_volume fv = {float_voxels, AIMOS_DTYPE_FLOAT32, {2, 2, 2}, {1, 1, 1}};
+    expect_error(aimos_segment_volume(model, &fv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=0, z=1) is NaN", "NaN voxel");
+    double double_voxels[8] = {0, 1, 2, 3, 4, 5, 6, INFINITY};
+    aimos_volume dv = {double_voxels, AIMOS_DTYPE_FLOAT64, {2, 2, 2}, {1, 1, 1}};
+    expect_error(aimos_segment_volume(model, &dv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=1, z=1)", "Inf voxel");
+    aimos_options o;
+    aimos_options_init(&o); o.slice_axis = 3;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice_axis is 3", "bad axis");
+    aimos_options_init(&o); o.threads = -1;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "thread count -1", "bad threads");
+    aimos_options_init(&o); o.struct_size = 4;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "struct_size is 4", "small struct");
+    CHECK(result == NULL, "no result after failures");
+
+    /* A good run with defaults (options NULL): labels as the reference, volumes as counted. */
+    CHECK(aimos_segment_volume(model, &volume, NULL, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
+    if (!result) return 1;
+    CHECK(memcmp(aimos_result_labels(result), expected, (size_t)n) == 0, "labels match the reference");
+    int64_t counts[3] = {0, 0, 0};
+    for (int64_t i = 0; i < n; i++) counts[expected[i]]++;
+    for (int c = 0; c < 3; c++) {
+        double want = (double)counts[c] * 0.1 * 0.14 * 0.2;
+        CHECK(fabs(aimos_result_volume_mm3(result, c) - want) < 1e-9, "volume %d: %g vs %g", c,
+              aimos_result_volume_mm3(result, c), want);
+    }
+    CHECK(isnan(aimos_result_volume_mm3(result, 3)) && isnan(aimos_result_volume_mm3(result, -1)), "bad class index");
+    CHECK(aimos_result_probabilities(result, 0) == NULL, "probabilities not kept");
+    CHECK(aimos_result_uncertainty(result) == NULL, "no uncertainty channel");
+    aimos_free(result);
+    /* Freed handles are stale: accessors return NULL/NaN, a second free is a no-op. */
+    CHECK(aimos_result_labels(result) == NULL, "stale result");
+    CHECK(isnan(aimos_result_volume_mm3(result, 0)), "stale result volume");
+    aimos_free(result);
+    CHECK(aimos_result_labels(NULL) == NULL && aimos_result_uncertainty(NULL) == NULL &&
+          aimos_result_probabilities(NULL, 0) == NULL && isnan(aimos_result_volume_mm3(NULL, 0)), "NULL result");
+    aimos_free(&passed); /* foreign pointer: ignored */
+
+    /* Probabilities kept, slice axis explicit, one thread, progress reported for every slice. */
+    progress_log log = {0, 0, 0, 0, 1};
+    aimos_options_init(&o);
+    o.keep_probabilities = 1;
+    o.slice_axis = 2;
+    o.threads = 1;
+    o.progress = record_progress;
+    o.user_data = &log;
+    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "segment with probabilities: %s", aimos_last_error());
+    CHECK(log.calls == nz && log.total == nz && log.monotonic, "progress calls %lld of %lld", (long long)log.calls, (long long)log.total);
+    int in_range = 1;
+    for (int c = 0; c < 3; c++) {
+        const float *p = aimos_result_probabilities(result, c);
+        for (int64_t i = 0; p && i < n; i++) if (!(p[i] >= 0 && p[i] <= 1)) in_range = 0;
+        CHECK(p != NULL, "probabilities of class %d kept", c);
+    }
+    CHECK(in_range, "probabilities within [0, 1]");
+    /* The flat slice z=3 is background with probability 0. */
+    int flat_ok = 1;
+    for (int64_t i = 3 * nx * ny; i < 4 * nx * ny; i++) {
+        if (aimos_result_labels(result)[i] != 0 || aimos_result_probabilities(result, 0)[i] != 0) flat_ok = 0;
+    }
+    CHECK(flat_ok, "flat slice is background with probability 0");
+    aimos_free(result);
+
+    /* Cancel after 2 slices. */
+    progress_log cancel = {0, 0, 0, 2, 1};
+    o.user_data = &cancel;
+    result = (aimos_result *)&passed;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_CANCELLED, "cancelled", "cancel");
+    CHECK(result == NULL && cancel.calls == 2, "cancelled after %lld calls", (long long)cancel.calls);
+
+    /* Other axes and all dtypes run (parity per axis and dtype is in the Swift golden tests). */
+    for (int axis = 0; axis < 3; axis++) {
+        aimos_options_init(&o);
+        o.slice_axis = axis;
+        CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "axis %d: %s", axis, aimos_last_error());
+        aimos_free(result);
+    }
+    unsigned char u8[60];
+    for (int i = 0; i < 60; i++) u8[i] = (unsigned char)(i * 7 % 256);
+    aimos_volume uv = {u8, AIMOS_DTYPE_UINT8, {5, 4, 3}, {1, 1, 1}};
+    CHECK(aimos_segment_volume(model, &uv, NULL, &result) == AIMOS_OK, "uint8: %s", aimos_last_error());
+    aimos_free(result);
+
+    /* An uncertainty model returns a heatmap in [0, 1]. */
+    aimos_model *uncertain = NULL;
+    snprintf(path, sizeof path, "%s/unet64_c3_s32_f32_unc.safetensors", argv[1]);
+    CHECK(aimos_load_model(path, &uncertain) == AIMOS_OK, "load uncertainty model: %s", aimos_last_error());
+    CHECK(aimos_model_class_count(uncertain) == 3, "uncertainty channel not counted as a class");
+    CHECK(aimos_segment_volume(uncertain, &volume, NULL, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
+    const float *heat = aimos_result_uncertainty(result);
+    int heat_ok = heat != NULL;
+    for (int64_t i = 0; heat && i < n; i++) if (!(heat[i] >= 0 && heat[i] <= 1)) heat_ok = 0;
+    CHECK(heat_ok, "uncertainty heatmap within [0, 1]");
+    aimos_free(result);
+    aimos_free(uncertain);
+
+    /* 8 threads segment with one model at once, 3 rounds each; all agree with the reference. */
+    pthread_t threads[8];
+    thread_job jobs[8];
+    for (int t = 0; t < 8; t++) {
+        jobs[t] = (thread_job){model, &volume, expected, n, 0};
+        CHECK(pthread_create(&threads[t], NULL, segment_in_thread, &jobs[t]) == 0, "thread %d", t);
+    }
+    for (int t = 0; t < 8; t++) {
+        pthread_join(threads[t], NULL);
+        CHECK(jobs[t].ok, "thread %d got the reference labels", t);
+    }
+
+    /* A freed model is stale. */
+    aimos_free(model);
+    expect_error(aimos_segment_volume(model, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos model", "freed model");
+    CHECK(aimos_model_class_count(model) == 0, "stale model");
+    aimos_free(model);
+    free(golden.file);
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
