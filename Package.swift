@@ -1,14 +1,21 @@
 // swift-tools-version:5.9
 // aimos: whole-body mouse organ segmentation (AIMOS, Schoppe et al. 2020) as a
-// Swift shared library with a stable C ABI (include/aimos.h).
+// Swift shared library with a stable C ABI (include/aimos.h) and the `aimos` command.
 import PackageDescription
+
+// Link the Swift runtime into the binaries, so they need nothing Swift-specific at run time.
+let staticSwift: LinkerSetting = .unsafeFlags(["-static-stdlib"])
 
 let package = Package(
     name: "aimos",
     products: [
-        // libaimos.so: the C ABI. The Swift runtime is linked in statically so that
-        // a C program needs nothing Swift-specific (see AimosABI's linker settings).
+        // libaimos.so: the C ABI.
         .library(name: "aimos", type: .dynamic, targets: ["AimosABI"]),
+        // The `aimos` command (SwiftPM cannot give two products one name: installed as bin/aimos).
+        .executable(name: "aimos-cli", targets: ["AimosCommand"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS's cblas interface, found through pkg-config (Debian: libopenblas-dev).
@@ -16,15 +23,30 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // The public header include/aimos.h, so the ABI layer is checked against it.
         .systemLibrary(name: "CAimosHeader", path: "Sources/CAimosHeader"),
-        // The engine: model file, U-Net, resampling and the segmentation pipeline.
+        // libnifti (Debian libnifti-dev) behind a small C header of our own.
+        .target(name: "CNiftiBridge",
+                cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
+                linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"),
+                                 .linkedLibrary("z"), .linkedLibrary("m")]),
+        // libjpeg (Debian libjpeg-dev) for the preview picture.
+        .target(name: "CJpegBridge", linkerSettings: [.linkedLibrary("jpeg")]),
+        // The engine: model file, U-Net, resampling and the segmentation of a volume.
         .target(name: "AimosCore", dependencies: ["CBLAS"]),
+        // Files around the engine: NIfTI in and out, organ table, preview, label descriptions.
+        .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CJpegBridge"]),
         // The C ABI entry points (aimos_*), nothing else.
-        .target(name: "AimosABI", dependencies: ["AimosCore", "CAimosHeader"],
+        .target(name: "AimosABI", dependencies: ["AimosCore", "AimosPipeline", "CAimosHeader"],
                 exclude: ["exports.map"],
-                linkerSettings: [.unsafeFlags(["-static-stdlib",
-                                               "-Xlinker", "-soname=libaimos.so.0",
+                linkerSettings: [staticSwift,
+                                 .unsafeFlags(["-Xlinker", "-soname=libaimos.so.0",
                                                "-Xlinker", "--version-script=Sources/AimosABI/exports.map"])]),
+        // The `aimos` command.
+        .executableTarget(name: "AimosCommand",
+                          dependencies: ["AimosCore", "AimosPipeline",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "AimosCoreTests", dependencies: ["AimosCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "AimosPipelineTests", dependencies: ["AimosPipeline", "AimosCore", "CNiftiBridge"],
                     resources: [.copy("Fixtures")]),
     ]
 )

@@ -128,6 +128,21 @@ aimos_status aimos_load_model(const char *path, aimos_model **out_model);
 aimos_status aimos_segment_volume(const aimos_model *model, const aimos_volume *volume,
                                   const aimos_options *options, aimos_result **out_result);
 
+/* Segments a NIfTI scan file and writes its label map: reads input_path (.nii, .nii.gz or
+ * .hdr/.img; NIfTI-1, NIfTI-2 or Analyze; uint8, int8, int16, uint16, int32, uint32, int64,
+ * uint64, float32 or float64; scl_slope/scl_inter applied; a 4D file only if it holds one
+ * volume), and writes output_labels_path (.nii or .nii.gz) as uint8 on exactly the input's grid
+ * (dims, pixdim, qform and sform, units), intent NIFTI_INTENT_LABEL, the class names in a header
+ * extension. The file is written to a temporary name, verified, then renamed: a failure leaves
+ * no output behind. An existing output_labels_path is never replaced (AIMOS_ERROR_IO): delete it
+ * first. options may be NULL; keep_probabilities is ignored here.
+ * Returns AIMOS_OK, or INVALID_ARGUMENT (NULL or stale arguments, NaN voxel, bad options),
+ * IO (unreadable input, existing or unwritable output), FORMAT (corrupt or truncated input),
+ * UNSUPPORTED (datatype, a 4D series, an output that is not .nii/.nii.gz), OUT_OF_MEMORY,
+ * CANCELLED. */
+aimos_status aimos_segment_nifti(const aimos_model *model, const char *input_path,
+                                 const char *output_labels_path, const aimos_options *options);
+
 /* Frees a model or a result. NULL, and a pointer that is not a live aimos handle (already freed,
  * or never made by aimos), are harmless no-ops. A model may be freed while a result made from
  * it lives on, and while other threads still run a segmentation with it (they finish first). */

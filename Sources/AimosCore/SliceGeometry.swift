@@ -1,16 +1,16 @@
 /// How a volume is cut into 2D slices along one axis, and where a slice pixel lives in the
 /// volume. Axis 2 (coronal in AIMOS): rows = y, columns = x. Axis 1: rows = z, columns = x.
 /// Axis 0: rows = z, columns = y.
-struct SliceGeometry {
-    let axis: Int
-    let sliceCount: Int
-    let rows: Int
-    let cols: Int
+public struct SliceGeometry {
+    public let axis: Int
+    public let sliceCount: Int
+    public let rows: Int
+    public let cols: Int
     let sliceStride: Int
     let rowStride: Int
     let colStride: Int
 
-    init(dims: [Int], axis: Int) {
+    public init(dims: [Int], axis: Int) {
         let (nx, ny, nz) = (dims[0], dims[1], dims[2])
         self.axis = axis
         switch axis {
@@ -26,10 +26,10 @@ struct SliceGeometry {
         }
     }
 
-    var pixelsPerSlice: Int { rows * cols }
+    public var pixelsPerSlice: Int { rows * cols }
 
     @inline(__always)
-    func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
+    public func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
         slice * sliceStride + row * rowStride + col * colStride
     }
 

@@ -67,7 +67,7 @@ public struct VoxelVolume {
 
     /// Reads voxel `index` converted to Float32 (as numpy's astype(float32)).
     @inline(__always)
-    func value(at index: Int) -> Float {
+    public func value(at index: Int) -> Float {
         switch dtype {
         case .uint8: return Float(data.load(fromByteOffset: index, as: UInt8.self))
         case .int16: return Float(data.load(fromByteOffset: 2 * index, as: Int16.self))

@@ -25,7 +25,7 @@ fixtures="$root/Tests/AimosCoreTests/Fixtures"
 
 if command -v valgrind >/dev/null; then
     echo "valgrind: checking the C ABI test for leaks and memory errors"
-    valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
+    AIMOS_TEST_QUICK=1 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
         "$build/abi_test" "$fixtures" "$build/scratch" >/dev/null
     echo "valgrind: no definite leaks, no memory errors"
 else

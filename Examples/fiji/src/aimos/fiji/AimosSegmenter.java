@@ -1,0 +1,248 @@
+package aimos.fiji;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.measure.Calibration;
+import ij.measure.ResultsTable;
+import ij.process.ByteProcessor;
+
+/**
+ * Organ segmentation of an ImageJ image with libaimos, without any user interface.
+ *
+ * Layout: an ImageJ stack is x fastest, then y, then slices, which is exactly the C API's
+ * (x, y, z) order, so slice k of the stack is z = k - 1 and "slice axis 2" cuts the stack's own
+ * slices. Voxels go to the library as stored (8-bit unsigned, 16-bit unsigned, 32-bit float);
+ * a linear density calibration (e.g. signed 16-bit) does not matter because every slice is
+ * z-scored. The voxel size comes from the image calibration (pixelWidth, pixelHeight,
+ * pixelDepth and unit), converted to mm.
+ */
+public final class AimosSegmenter implements AutoCloseable {
+
+    /** Called after each segmented slice; return true to cancel. Calls never overlap. */
+    public interface ProgressListener {
+        boolean progress(long done, long total);
+    }
+
+    /** The outcome: an 8-bit label stack (one value per class) and one table row per class. */
+    public static final class Result {
+        public final ImagePlus labels;
+        public final ResultsTable volumes;
+
+        Result(ImagePlus labels, ResultsTable volumes) {
+            this.labels = labels;
+            this.volumes = volumes;
+        }
+    }
+
+    private static AimosLibrary library;
+
+    private final AimosLibrary lib;
+    private Pointer model;
+    private final String[] classNames;
+
+    /** Loads a model file (safetensors); the library itself is loaded on first use. */
+    public AimosSegmenter(String modelPath) throws AimosException {
+        lib = library();
+        PointerByReference out = new PointerByReference();
+        check(lib, lib.aimos_load_model(modelPath, out));
+        model = out.getValue();
+        classNames = new String[lib.aimos_model_class_count(model)];
+        for (int index = 0; index < classNames.length; index++) {
+            classNames[index] = lib.aimos_model_class_name(model, index);
+        }
+    }
+
+    /** The shared library binding, loaded once (see AimosLibrary.load for where it looks). */
+    public static synchronized AimosLibrary library() {
+        if (library == null) {
+            library = AimosLibrary.load();
+        }
+        return library;
+    }
+
+    /** Class names, background (index 0) first. */
+    public String[] classNames() {
+        return classNames.clone();
+    }
+
+    /**
+     * Segments a single-channel, single-frame 8, 16 or 32-bit image or stack.
+     *
+     * @param sliceAxis 0, 1 or 2 (2 = the stack's slices), or -1 for the model's own axis
+     * @param threads   worker threads, 0 = one per core
+     * @param listener  progress reports and cancellation; may be null
+     * @throws AimosException           when the library fails (status CANCELLED if cancelled)
+     * @throws IllegalArgumentException for RGB images, hyperstacks or an unknown length unit
+     */
+    public Result segment(ImagePlus image, int sliceAxis, int threads, ProgressListener listener) throws AimosException {
+        if (model == null) {
+            throw new IllegalStateException("segment on a closed AimosSegmenter");
+        }
+        if (image.getNChannels() > 1 || image.getNFrames() > 1) {
+            throw new IllegalArgumentException("AIMOS segments one channel and one time point; this image has "
+                + image.getNChannels() + " channels and " + image.getNFrames() + " frames");
+        }
+        int width = image.getWidth();
+        int height = image.getHeight();
+        int depth = image.getStackSize();
+        Calibration calibration = image.getCalibration();
+        double mmPerUnit = millimetresPerUnit(calibration.getUnit());
+
+        AimosLibrary.aimos_volume volume = new AimosLibrary.aimos_volume();
+        Memory voxels = copyVoxels(image, volume);
+        volume.data = voxels;
+        volume.dims = new long[] {width, height, depth};
+        volume.spacing_mm = new double[] {calibration.pixelWidth * mmPerUnit, calibration.pixelHeight * mmPerUnit,
+                                          calibration.pixelDepth * mmPerUnit};
+
+        AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
+        lib.aimos_options_init(options);
+        options.slice_axis = sliceAxis;
+        options.threads = threads;
+        Throwable[] thrown = new Throwable[1];
+        if (listener != null) {
+            // Held by options (a local that lives through the call), so the GC keeps the callback.
+            options.progress = (userData, done, total) -> {
+                try {
+                    return listener.progress(done, total) ? 1 : 0;
+                } catch (Throwable error) {  // an exception cannot cross the C frames: keep it, cancel
+                    thrown[0] = error;
+                    return 1;
+                }
+            };
+        }
+        PointerByReference out = new PointerByReference();
+        int status = lib.aimos_segment_volume(model, volume, options, out);
+        if (thrown[0] instanceof RuntimeException) {
+            throw (RuntimeException) thrown[0];
+        } else if (thrown[0] instanceof Error) {
+            throw (Error) thrown[0];
+        }
+        check(lib, status);
+        Pointer result = out.getValue();
+        try {
+            ImagePlus labels = copyLabels(lib.aimos_result_labels(result), image, width, height, depth);
+            return new Result(labels, volumeTable(result, labels.getStack()));
+        } finally {
+            lib.aimos_free(result);
+        }
+    }
+
+    /** Frees the model; calling it twice is harmless. */
+    @Override
+    public void close() {
+        if (model != null) {
+            lib.aimos_free(model);
+            model = null;
+        }
+    }
+
+    /** Throws AimosException with the library's message for a failed status. */
+    static void check(AimosLibrary lib, int status) throws AimosException {
+        if (status != AimosLibrary.AIMOS_OK) {
+            // aimos_last_error is per thread; JNA calls it on this thread, right after the failure.
+            throw new AimosException(status, lib.aimos_status_string(status), lib.aimos_last_error());
+        }
+    }
+
+    /** The stack's voxels, x fastest then y then slices, in native memory; sets volume.dtype. */
+    private static Memory copyVoxels(ImagePlus image, AimosLibrary.aimos_volume volume) {
+        ImageStack stack = image.getStack();
+        long sliceVoxels = (long) image.getWidth() * image.getHeight();
+        int bytes;
+        switch (image.getBitDepth()) {
+            case 8: volume.dtype = AimosLibrary.AIMOS_DTYPE_UINT8; bytes = 1; break;
+            case 16: volume.dtype = AimosLibrary.AIMOS_DTYPE_UINT16; bytes = 2; break;
+            case 32: volume.dtype = AimosLibrary.AIMOS_DTYPE_FLOAT32; bytes = 4; break;
+            default: throw new IllegalArgumentException("AIMOS needs an 8, 16 or 32-bit grayscale image, not "
+                + image.getBitDepth() + "-bit (RGB): convert it first (Image > Type)");
+        }
+        Memory memory = new Memory(sliceVoxels * stack.getSize() * bytes);
+        for (int z = 0; z < stack.getSize(); z++) {
+            Object pixels = stack.getPixels(z + 1);
+            long offset = z * sliceVoxels * bytes;
+            if (pixels instanceof byte[]) {
+                memory.write(offset, (byte[]) pixels, 0, (int) sliceVoxels);
+            } else if (pixels instanceof short[]) {
+                memory.write(offset, (short[]) pixels, 0, (int) sliceVoxels);
+            } else {
+                memory.write(offset, (float[]) pixels, 0, (int) sliceVoxels);
+            }
+        }
+        return memory;
+    }
+
+    /** The label map as an 8-bit stack with the input's geometry and a label LUT. */
+    private static ImagePlus copyLabels(Pointer labels, ImagePlus image, int width, int height, int depth) {
+        ImageStack stack = new ImageStack(width, height);
+        int sliceVoxels = width * height;
+        for (int z = 0; z < depth; z++) {
+            byte[] slice = labels.getByteArray((long) z * sliceVoxels, sliceVoxels);
+            stack.addSlice(image.getStack().getSliceLabel(z + 1), new ByteProcessor(width, height, slice));
+        }
+        ImagePlus result = new ImagePlus(baseTitle(image.getTitle()) + "-labels", stack);
+        Calibration calibration = image.getCalibration().copy();
+        calibration.disableDensityCalibration();  // label values are class indices, not densities
+        result.setCalibration(calibration);
+        result.setLut(LabelLut.create());
+        result.setDisplayRange(0, 255);
+        return result;
+    }
+
+    /** Class, Index, Voxels, Volume_mm3 (from the library), Volume_mL: one row per class. */
+    private ResultsTable volumeTable(Pointer result, ImageStack labels) {
+        long[] counts = new long[256];
+        for (int z = 1; z <= labels.getSize(); z++) {
+            for (byte value : (byte[]) labels.getPixels(z)) {
+                counts[value & 0xFF]++;
+            }
+        }
+        ResultsTable table = new ResultsTable();
+        for (int index = 0; index < classNames.length; index++) {
+            double mm3 = lib.aimos_result_volume_mm3(result, index);
+            table.incrementCounter();
+            table.addValue("Class", classNames[index]);
+            table.addValue("Index", index);
+            table.addValue("Voxels", counts[index]);
+            table.addValue("Volume_mm3", mm3);
+            table.addValue("Volume_mL", mm3 / 1000.0);
+        }
+        table.setDecimalPlaces(table.getColumnIndex("Index"), 0);
+        table.setDecimalPlaces(table.getColumnIndex("Voxels"), 0);
+        table.setDecimalPlaces(table.getColumnIndex("Volume_mm3"), 6);
+        table.setDecimalPlaces(table.getColumnIndex("Volume_mL"), 9);
+        return table;
+    }
+
+    /** Millimetres per calibration unit; an uncalibrated image ("pixel") counts as 1 mm per pixel. */
+    static double millimetresPerUnit(String unit) {
+        String u = unit == null ? "" : unit.trim().toLowerCase();
+        switch (u) {
+            case "mm": case "millimeter": case "millimeters": case "millimetre": case "millimetres":
+            case "pixel": case "pixels": case "":
+                return 1.0;
+            case "\u00b5m": case "\u03bcm": case "um": case "micron": case "microns":
+            case "micrometer": case "micrometers": case "micrometre": case "micrometres":
+                return 1e-3;
+            case "nm": case "nanometer": case "nanometers": case "nanometre": case "nanometres":
+                return 1e-6;
+            case "cm": case "centimeter": case "centimeters": case "centimetre": case "centimetres":
+                return 10.0;
+            case "m": case "meter": case "meters": case "metre": case "metres":
+                return 1000.0;
+            case "inch": case "inches": case "in":
+                return 25.4;
+            default:
+                throw new IllegalArgumentException("unknown length unit '" + unit
+                    + "' in the image calibration (Image > Properties); use mm or \u00b5m");
+        }
+    }
+
+    private static String baseTitle(String title) {
+        int dot = title.lastIndexOf('.');
+        return dot > 0 ? title.substring(0, dot) : title;
+    }
+}

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `aimos` finds the bundled demo model when no --model is given: $AIMOS_MODEL, then
+/// <prefix>/share/aimos/models/ next to an installed binary, then models/ of the source tree
+/// for a binary in .build/<config>/.
+enum DefaultModel {
+    static let fileName = "aimos-demo-unet64.safetensors"
+
+    static func path() -> String? {
+        if let env = getenv("AIMOS_MODEL") { return String(cString: env) }
+        let executable = executablePath()
+        let directory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let candidates = ["\(directory)/../share/aimos/models/\(fileName)",
+                          "\(directory)/../../models/\(fileName)",
+                          "\(directory)/../../../models/\(fileName)"]
+        return candidates.first { access($0, R_OK) == 0 }
+    }
+
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    }
+}

@@ -1,0 +1,32 @@
+import AimosCore
+import AimosPipeline
+import ArgumentParser
+
+/// `aimos info MODEL`: architecture, classes, ensemble members, uncertainty, parameters, size.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model file.")
+
+    @Argument(help: "Model file (.safetensors). Default: the bundled demo model.")
+    var model: String?
+
+    func run() throws {
+        guard let path = model ?? DefaultModel.path() else {
+            throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled demo model was not found"))
+        }
+        let loaded: AimosModel
+        do { loaded = try AimosModel(path: path) } catch let e as AimosError {
+            throw JobError(stage: .model, error: e)
+        }
+        let m = loaded.metadata
+        print("model:        \(path)")
+        print("architecture: \(m.values.architecture.name)")
+        print("input size:   \(m.values.inputSize) x \(m.values.inputSize)")
+        print("slice axis:   \(m.values.sliceAxis)")
+        print("members:      \(m.values.ensembleMembers)")
+        print("uncertainty:  \(m.values.uncertainty ? "yes (extra output channel)" : "no")")
+        print("parameters:   \(m.parameterCount)")
+        print("file size:    \(m.fileBytes) bytes")
+        print("classes:      \(m.values.classes.count)")
+        for (i, name) in m.values.classes.enumerated() { print("  \(i): \(name)") }
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AimosCore
+
+/// A set of output files written atomically: each is first written to a temporary file in
+/// its own directory (same extension, so libnifti picks the same format), and all are renamed
+/// into place only when every one was written. On failure or cancellation the temporary files
+/// are removed, so no half-written output is ever left behind.
+public final class AtomicOutputs {
+    private var pending: [(temporary: String, final: String)] = []
+    private let overwrite: Bool
+    private static var counter = 0
+
+    public init(overwrite: Bool) { self.overwrite = overwrite }
+
+    deinit { discard() }
+
+    /// Checks a destination before any work starts: not already there (unless overwriting),
+    /// and its directory exists.
+    public func check(_ path: String) throws {
+        if !overwrite, access(path, F_OK) == 0 {
+            throw AimosError(.io, "'\(path)' exists; use --overwrite to replace it")
+        }
+        let directory = AtomicOutputs.directory(of: path)
+        var info = stat()
+        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw AimosError(.io, "cannot write '\(path)': directory '\(directory)' does not exist")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw AimosError(.io, "cannot write '\(path)': directory '\(directory)' is not writable")
+        }
+    }
+
+    /// A temporary path for `path`, to be written by the caller; renamed by `commit`.
+    public func temporaryPath(for path: String) throws -> String {
+        try check(path)
+        AtomicOutputs.counter += 1
+        let directory = AtomicOutputs.directory(of: path)
+        let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        let temporary = "\(directory)/.aimos-\(getpid())-\(AtomicOutputs.counter)-\(name)"
+        pending.append((temporary, path))
+        return temporary
+    }
+
+    /// Writes a small text file through a temporary path.
+    public func writeText(_ text: String, to path: String) throws {
+        let temporary = try temporaryPath(for: path)
+        guard let file = fopen(temporary, "wb") else {
+            throw AimosError(.io, "cannot create '\(path)': \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array(text.utf8)
+        let written = fwrite(bytes, 1, bytes.count, file)
+        let closed = fclose(file)
+        guard written == bytes.count, closed == 0 else { throw AimosError(.io, "cannot write '\(path)' (disk full?)") }
+    }
+
+    /// Renames every temporary file into place.
+    public func commit() throws {
+        for (temporary, final) in pending {
+            if !overwrite, access(final, F_OK) == 0 {
+                throw AimosError(.io, "'\(final)' appeared while aimos was running; not replaced")
+            }
+            guard rename(temporary, final) == 0 else {
+                throw AimosError(.io, "cannot move the output into '\(final)': \(String(cString: strerror(errno)))")
+            }
+        }
+        pending.removeAll()
+    }
+
+    /// Removes the temporary files not yet committed.
+    public func discard() {
+        for (temporary, _) in pending { unlink(temporary) }
+        pending.removeAll()
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

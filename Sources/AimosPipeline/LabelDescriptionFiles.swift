@@ -1,0 +1,52 @@
+/// Label descriptions for viewers, in the palette's colours:
+/// - ITK-SNAP: `IDX R G B A VIS MSH "LABEL"` per line after `#` comments
+///   (`itksnap -g scan.nii.gz -s labels.nii.gz -l labels.txt`);
+/// - 3D Slicer colour table (.ctbl): `index name R G B A`, 0-255, no spaces in names.
+public enum LabelDescriptionFiles {
+    public static func itkSnap(classes: [String]) -> String {
+        var lines = ["################################################",
+                     "# ITK-SNAP Label Description File",
+                     "# written by aimos \(AimosInfo.version)",
+                     "# File format:",
+                     "# IDX   -R-  -G-  -B-  -A--  VIS MSH  LABEL",
+                     "# Fields:",
+                     "#    IDX:   Zero-based index",
+                     "#    -R-:   Red color component (0..255)",
+                     "#    -G-:   Green color component (0..255)",
+                     "#    -B-:   Blue color component (0..255)",
+                     "#    -A-:   Label transparency (0.00 .. 1.00)",
+                     "#    VIS:   Label visibility (0 or 1)",
+                     "#    MSH:   Label mesh visibility (0 or 1)",
+                     "#  LABEL:   Label description",
+                     "################################################"]
+        for (index, (name, color)) in zip(classes, OrganPalette.colors(for: classes)).enumerated() {
+            let visible = index == 0 ? "0" : "1"
+            let alpha = index == 0 ? "0" : "1"
+            let quoted = name.replacingQuotes()
+            lines.append("\(pad(index, 5)) \(pad(Int(color.r), 5)) \(pad(Int(color.g), 4)) \(pad(Int(color.b), 4))        \(alpha)  \(visible)  \(visible)    \"\(quoted)\"")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func slicerColorTable(classes: [String], fileName: String) -> String {
+        var lines = ["# Color table file \(fileName)", "# \(classes.count) values", "# written by aimos \(AimosInfo.version)"]
+        for (index, (name, color)) in zip(classes, OrganPalette.colors(for: classes)).enumerated() {
+            let alpha = index == 0 ? 0 : 255
+            lines.append("\(index) \(name.slicerName()) \(color.r) \(color.g) \(color.b) \(alpha)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let s = String(value)
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+}
+
+extension String {
+    /// ITK-SNAP labels are double-quoted: no quotes inside.
+    func replacingQuotes() -> String { String(map { $0 == "\"" ? "'" : $0 }) }
+
+    /// Slicer colour names: no white space.
+    func slicerName() -> String { String(map { $0 == " " || $0 == "\t" ? "_" : $0 }) }
+}

@@ -1,0 +1,80 @@
+import AimosCore
+import CNiftiBridge
+
+/// Writes aimos's NIfTI outputs on exactly the input's grid (dims, pixdim, qform/sform codes and
+/// matrices, units copied from the scan's header):
+/// - the label map: uint8, intent NIFTI_INTENT_LABEL (1002), scl_slope 1 / scl_inter 0,
+///   cal_max the model's highest class index, descrip naming aimos and its version, the organ
+///   names as JSON in a comment header extension;
+/// - probabilities: one 4D float32 file, one volume per class in model class order;
+/// - the uncertainty heatmap: a 3D float32 file.
+public enum NiftiOutputWriter {
+    static let uint8Code: Int32 = 2, float32Code: Int32 = 16, labelIntent: Int32 = 1002
+
+    /// The header extension text: class index -> name, as JSON.
+    public static func labelExtension(classes: [String], architecture: String) -> String {
+        let entries = classes.enumerated().map { "\"\($0.offset)\": \(jsonQuoted($0.element))" }
+        return "{\"generator\": \"aimos \(AimosInfo.version)\", \"model\": \(jsonQuoted(architecture)), \"labels\": {\(entries.joined(separator: ", "))}}"
+    }
+
+    public static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: NiftiScan, to path: String,
+                                   classes: [String], architecture: String) throws {
+        try write(scan: scan, path: path, datatype: uint8Code, dims: scan.dims, data: UnsafeRawPointer(labels),
+                  intent: labelIntent, calMin: 0, calMax: Double(classes.count - 1),
+                  descrip: "aimos \(AimosInfo.version) organ labels (\(architecture))",
+                  extensionText: labelExtension(classes: classes, architecture: architecture))
+    }
+
+    /// Probability maps (one per class, each voxelCount floats) as one 4D file.
+    public static func writeProbabilities(_ maps: [UnsafeMutablePointer<Float>], like scan: NiftiScan, to path: String,
+                                          classes: [String]) throws {
+        let n = scan.voxelCount
+        var all = [Float](repeating: 0, count: n * maps.count)
+        all.withUnsafeMutableBufferPointer { out in
+            for (c, map) in maps.enumerated() { (out.baseAddress! + c * n).update(from: map, count: n) }
+        }
+        try all.withUnsafeBytes {
+            try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims + [maps.count], data: $0.baseAddress!,
+                      intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) class probabilities",
+                      extensionText: labelExtension(classes: classes, architecture: ""))
+        }
+    }
+
+    public static func writeUncertainty(_ map: UnsafePointer<Float>, like scan: NiftiScan, to path: String) throws {
+        try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims, data: UnsafeRawPointer(map),
+                  intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) annotator disagreement",
+                  extensionText: nil)
+    }
+
+    static func write(scan: NiftiScan, path: String, datatype: Int32, dims: [Int], data: UnsafeRawPointer,
+                      intent: Int32, calMin: Double, calMax: Double, descrip: String, extensionText: String?) throws {
+        guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
+            throw AimosError(.unsupported, "'\(path)': aimos writes NIfTI as .nii or .nii.gz")
+        }
+        var message = [CChar](repeating: 0, count: 512)
+        let dims64 = dims.map(Int64.init)
+        let status = nb_write_like(scan.image, path, datatype, Int32(dims.count), dims64, data, intent, calMin, calMax,
+                                   descrip, extensionText, &message, message.count)
+        guard status == 0 else { throw AimosError(.io, String(cString: message)) }
+    }
+}
+
+func jsonQuoted(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,144 @@
+import AimosCore
+import CNiftiBridge
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A scan read from NIfTI-1, NIfTI-2 or Analyze (.nii, .nii.gz, .hdr/.img) through libnifti,
+/// with scl_slope/scl_inter applied and the voxel size in millimetres. 4D files holding a
+/// single volume are accepted.
+public final class NiftiScan {
+    public let path: String
+    let image: OpaquePointer
+    public let dims: [Int]
+    /// Voxel size in mm (pixdim converted from the file's spatial unit).
+    public let spacing: [Double]
+    public let datatypeName: String
+    public var voxelCount: Int { dims[0] * dims[1] * dims[2] }
+    private let scaled: Bool
+    private let slope: Double, intercept: Double
+    /// Voxels in a type the engine takes directly, or nil when `converted` holds them.
+    private let nativeType: VoxelVolume.DType?
+    private var converted: [Double] = []
+
+    /// NIfTI datatype codes this reader accepts, by name.
+    static let datatypes: [Int32: String] = [2: "uint8", 4: "int16", 8: "int32", 16: "float32", 64: "float64",
+                                             256: "int8", 512: "uint16", 768: "uint32", 1024: "int64", 1280: "uint64"]
+
+    public init(path: String) throws {
+        guard access(path, R_OK) == 0 else {
+            throw AimosError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
+        }
+        var message = [CChar](repeating: 0, count: 512)
+        guard let image = nb_read(path, &message, message.count) else {
+            throw AimosError(.format, String(cString: message))
+        }
+        self.path = path
+        self.image = image
+        do {
+            let ndim = Int(nb_ndim(image))
+            guard ndim >= 1, ndim <= 7 else { throw AimosError(.format, "'\(path)' has \(ndim) dimensions") }
+            let extra = (4...7).reduce(1) { $0 * max(1, Int(nb_dim(image, Int32($1)))) }
+            guard ndim <= 3 || extra == 1 else {
+                throw AimosError(.unsupported, "'\(path)' holds \(extra) volumes (a 4D series); aimos segments one 3D volume: extract one first")
+            }
+            dims = (1...3).map { $0 <= ndim ? Int(nb_dim(image, Int32($0))) : 1 }
+            guard dims.allSatisfy({ $0 > 0 }) else { throw AimosError(.format, "'\(path)' has dimensions \(dims)") }
+            // NIFTI_UNITS_METER = 1, MM = 2, MICRON = 3; unknown (0) is taken as mm.
+            let unit: Double = [1: 1000, 3: 0.001][Int(nb_xyz_units(image) & 0x07)] ?? 1
+            spacing = try (1...3).map { axis in
+                let p = abs(nb_pixdim(image, Int32(axis)))
+                guard p.isFinite, p > 0 else {
+                    throw AimosError(.format, "'\(path)' has voxel size pixdim[\(axis)] = \(nb_pixdim(image, Int32(axis))); a voxel size must be > 0")
+                }
+                return p * unit
+            }
+            let code = nb_datatype(image)
+            guard let name = NiftiScan.datatypes[code] else {
+                throw AimosError(.unsupported, "'\(path)' has NIfTI datatype \(code); aimos reads uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32 and float64")
+            }
+            datatypeName = name
+            let s = nb_scl_slope(image), i = nb_scl_inter(image)
+            scaled = s != 0 && s.isFinite && (s != 1 || (i != 0 && i.isFinite))
+            slope = scaled ? s : 1
+            intercept = scaled ? i : 0
+            let native: [Int32: VoxelVolume.DType] = [2: .uint8, 4: .int16, 512: .uint16, 8: .int32, 16: .float32, 64: .float64]
+            nativeType = scaled ? nil : native[code]
+        } catch {
+            nb_free(image)
+            throw error
+        }
+        if nativeType == nil {
+            converted = (0..<voxelCount).map { intensity(at: $0) }
+        }
+    }
+
+    deinit { nb_free(image) }
+
+    /// The scaled intensity of voxel i (x fastest).
+    public func intensity(at i: Int) -> Double {
+        let raw = nb_data(image)!
+        let value: Double
+        switch nb_datatype(image) {
+        case 2: value = Double(raw.load(fromByteOffset: i, as: UInt8.self))
+        case 256: value = Double(raw.load(fromByteOffset: i, as: Int8.self))
+        case 4: value = Double(raw.load(fromByteOffset: 2 * i, as: Int16.self))
+        case 512: value = Double(raw.load(fromByteOffset: 2 * i, as: UInt16.self))
+        case 8: value = Double(raw.load(fromByteOffset: 4 * i, as: Int32.self))
+        case 768: value = Double(raw.load(fromByteOffset: 4 * i, as: UInt32.self))
+        case 1024: value = Double(raw.load(fromByteOffset: 8 * i, as: Int64.self))
+        case 1280: value = Double(raw.load(fromByteOffset: 8 * i, as: UInt64.self))
+        case 16: value = Double(raw.load(fromByteOffset: 4 * i, as: Float.self))
+        default: value = raw.load(fromByteOffset: 8 * i, as: Double.self)
+        }
+        return value * slope + intercept
+    }
+
+    /// The scan as the engine's volume (valid inside the closure only).
+    public func withVolume<R>(_ body: (VoxelVolume) throws -> R) throws -> R {
+        let dims64 = dims.map(Int64.init)
+        do {
+            if let type = nativeType {
+                return try body(VoxelVolume(data: nb_data(image), dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
+            }
+            return try converted.withUnsafeBytes {
+                try body(VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float64.rawValue, dims: dims64, spacing: spacing))
+            }
+        } catch let e as AimosError where e.kind == .invalidArgument {
+            throw AimosError(.invalidArgument, "'\(path)': \(e.message)")
+        }
+    }
+}
+
+extension NiftiScan {
+    /// The world direction of a voxel axis from the sform (or qform, or pixdim alone): the index
+    /// of its dominant world component (0 = x, 1 = y, 2 = z) and that component's sign.
+    public func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {
+        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
+        var qcode: Int32 = 0, scode: Int32 = 0
+        var pixdim = [Double](repeating: 0, count: 8)
+        nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
+        let matrix = scode > 0 ? sform : qcode > 0 ? qform : nil
+        guard let m = matrix else { return (axis, 1) }
+        let column = (0..<3).map { m[4 * $0 + axis] }
+        let dominant = (0..<3).max { abs(column[$0]) < abs(column[$1]) } ?? axis
+        return (dominant, column[dominant] < 0 ? -1 : 1)
+    }
+}
+
+extension NiftiScan {
+    /// Class names from an aimos label map's header extension ({"labels": {"0": "background", ...}}).
+    public func labelNames() -> [String]? {
+        guard let text = nb_extension_text(image),
+              let json = try? JSONValue.parse(Array(String(cString: text).utf8)),
+              let labels = json["labels"]?.objectValue else { return nil }
+        var names: [Int: String] = [:]
+        for (key, value) in labels {
+            guard let index = Int(key), let name = value.stringValue else { return nil }
+            names[index] = name
+        }
+        guard let highest = names.keys.max(), names.count == highest + 1 else { return nil }
+        return (0...highest).map { names[$0]! }
+    }
+}

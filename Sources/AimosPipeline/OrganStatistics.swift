@@ -1,0 +1,131 @@
+import AimosCore
+
+/// The organ table: per class its voxel count, volume in mm3 and mL, and the mean, SD (N - 1),
+/// median and sum of the scan's intensity inside it; optionally the same statistics of a second,
+/// co-registered signal (PET, SPECT, a fluorescence channel) on the same grid, which is what
+/// drug-delivery and nanoparticle-uptake studies measure.
+public struct OrganStatistics {
+    public struct Summary: Equatable {
+        public var mean = Double.nan, sd = Double.nan, median = Double.nan, sum = 0.0
+    }
+
+    public struct Row {
+        public let index: Int
+        public let name: String
+        public let voxels: Int
+        public let volumeMM3: Double
+        public var volumeML: Double { volumeMM3 / 1000 }
+        public let intensity: Summary
+        public let signal: Summary?
+    }
+
+    public let rows: [Row]
+    public let voxelVolumeMM3: Double
+    public let signalName: String?
+
+    /// Computes the table from a label map (voxelCount labels in the scan's layout).
+    public init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
+                intensity: (Int) -> Double, signal: ((Int) -> Double)? = nil, signalName: String? = nil) {
+        voxelVolumeMM3 = spacing.reduce(1, *)
+        self.signalName = signalName
+        var values = [[Double]](repeating: [], count: classes.count)
+        var signals = [[Double]](repeating: [], count: classes.count)
+        for i in 0..<voxelCount {
+            let c = Int(labels[i])
+            guard c < classes.count else { continue }
+            values[c].append(intensity(i))
+            if let signal = signal { signals[c].append(signal(i)) }
+        }
+        let volume = voxelVolumeMM3
+        rows = classes.enumerated().map { c, name in
+            Row(index: c, name: name, voxels: values[c].count, volumeMM3: Double(values[c].count) * volume,
+                intensity: OrganStatistics.summarize(&values[c]),
+                signal: signal == nil ? nil : OrganStatistics.summarize(&signals[c]))
+        }
+    }
+
+    /// Mean, sample SD, median (mean of the middle two for an even count) and sum.
+    static func summarize(_ values: inout [Double]) -> Summary {
+        guard !values.isEmpty else { return Summary() }
+        let n = Double(values.count)
+        let sum = values.reduce(0, +)
+        let mean = sum / n
+        let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        values.sort()
+        let mid = values.count / 2
+        let median = values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+        return Summary(mean: mean, sd: values.count > 1 ? (squares / (n - 1)).squareRoot() : .nan, median: median, sum: sum)
+    }
+
+    static let statisticNames = ["mean", "sd", "median", "sum"]
+
+    static func fields(_ s: Summary) -> [Double] { [s.mean, s.sd, s.median, s.sum] }
+
+    /// CSV with a header line; empty statistics (an organ with no voxels) are left blank.
+    public func csv() -> String {
+        var header = ["class_index", "class", "voxels", "volume_mm3", "volume_ml"]
+        header += OrganStatistics.statisticNames.map { "intensity_\($0)" }
+        if signalName != nil { header += OrganStatistics.statisticNames.map { "signal_\($0)" } }
+        var lines = [header.joined(separator: ",")]
+        for row in rows {
+            var cells = [String(row.index), csvQuoted(row.name), String(row.voxels), number(row.volumeMM3), number(row.volumeML)]
+            cells += OrganStatistics.fields(row.intensity).map(number)
+            if let s = row.signal { cells += OrganStatistics.fields(s).map(number) }
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func json(scan: String, model: String) -> String {
+        func stats(_ s: Summary) -> String {
+            "{" + zip(OrganStatistics.statisticNames, OrganStatistics.fields(s)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
+        }
+        let organs = rows.map { row -> String in
+            var members = ["\"class_index\": \(row.index)", "\"class\": \(jsonQuoted(row.name))", "\"voxels\": \(row.voxels)",
+                           "\"volume_mm3\": \(jsonNumber(row.volumeMM3))", "\"volume_ml\": \(jsonNumber(row.volumeML))",
+                           "\"intensity\": \(stats(row.intensity))"]
+            if let s = row.signal { members.append("\"signal\": \(stats(s))") }
+            return "    {" + members.joined(separator: ", ") + "}"
+        }
+        var top = ["  \"generator\": \"aimos \(AimosInfo.version)\"", "  \"scan\": \(jsonQuoted(scan))",
+                   "  \"model\": \(jsonQuoted(model))", "  \"voxel_volume_mm3\": \(jsonNumber(voxelVolumeMM3))"]
+        if let s = signalName { top.append("  \"signal\": \(jsonQuoted(s))") }
+        top.append("  \"organs\": [\n" + organs.joined(separator: ",\n") + "\n  ]")
+        return "{\n" + top.joined(separator: ",\n") + "\n}\n"
+    }
+
+    /// A plain table for the terminal: class, voxels, mm3, mL.
+    public func text() -> String {
+        let width = max(5, rows.map(\.name.count).max() ?? 5)
+        func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, w - s.count))
+            return left ? s + fill : fill + s
+        }
+        var lines = [pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
+        for row in rows where row.index > 0 {
+            lines.append(pad(row.name, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
+                         + pad(fixed(row.volumeMM3, 2), 12) + "  " + pad(fixed(row.volumeML, 4), 10))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+func number(_ x: Double) -> String { x.isFinite ? String(x) : "" }
+func jsonNumber(_ x: Double) -> String { x.isFinite ? String(x) : "null" }
+
+func csvQuoted(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+}
+
+/// Fixed-point formatting without Foundation.
+func fixed(_ x: Double, _ digits: Int) -> String {
+    guard x.isFinite else { return "nan" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (abs(x) * scale).rounded()
+    let whole = Int(scaled / scale)
+    let fraction = Int(scaled - Double(whole) * scale)
+    var f = String(fraction)
+    f = String(repeating: "0", count: max(0, digits - f.count)) + f
+    return (x < 0 && scaled != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + f : "")
+}

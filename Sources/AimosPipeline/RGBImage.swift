@@ -1,0 +1,83 @@
+import CJpegBridge
+import AimosCore
+
+/// A simple 8-bit RGB raster for the preview: filled rectangles, bitmap text, JPEG output.
+public struct RGBImage {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, fill: OrganPalette.RGB = OrganPalette.RGB(r: 0, g: 0, b: 0)) {
+        self.width = width
+        self.height = height
+        pixels = [UInt8](repeating: 0, count: width * height * 3)
+        fillRect(x: 0, y: 0, width: width, height: height, color: fill)
+    }
+
+    public func pixel(x: Int, y: Int) -> OrganPalette.RGB {
+        let i = (y * width + x) * 3
+        return OrganPalette.RGB(r: pixels[i], g: pixels[i + 1], b: pixels[i + 2])
+    }
+
+    mutating func set(x: Int, y: Int, _ c: OrganPalette.RGB) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let i = (y * width + x) * 3
+        pixels[i] = c.r; pixels[i + 1] = c.g; pixels[i + 2] = c.b
+    }
+
+    mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: OrganPalette.RGB) {
+        for yy in max(0, y)..<min(height, y + h) {
+            for xx in max(0, x)..<min(width, x + w) { set(x: xx, y: yy, color) }
+        }
+    }
+
+    /// Draws text with the bitmap font, each font pixel `scale` x `scale`; returns the width drawn.
+    @discardableResult
+    mutating func drawText(_ text: String, x: Int, y: Int, scale: Int, color: OrganPalette.RGB) -> Int {
+        var cursor = x
+        for character in text {
+            for gy in 0..<BitmapFont.height {
+                for gx in 0..<BitmapFont.width where BitmapFont.isSet(character, x: gx, y: gy) {
+                    fillRect(x: cursor + gx * scale, y: y + gy * scale, width: scale, height: scale, color: color)
+                }
+            }
+            cursor += (BitmapFont.width + 1) * scale
+        }
+        return cursor - x
+    }
+
+    static func textWidth(_ text: String, scale: Int) -> Int { text.count * (BitmapFont.width + 1) * scale }
+
+    /// Copies `other` into this image at (x, y).
+    mutating func blit(_ other: RGBImage, x: Int, y: Int) {
+        for yy in 0..<other.height {
+            for xx in 0..<other.width { set(x: x + xx, y: y + yy, other.pixel(x: xx, y: yy)) }
+        }
+    }
+
+    public func writeJPEG(to path: String, quality: Int = 90) throws {
+        var message = [CChar](repeating: 0, count: 512)
+        let status = pixels.withUnsafeBufferPointer {
+            jb_write_rgb(path, $0.baseAddress, Int32(width), Int32(height), Int32(quality), &message, message.count)
+        }
+        guard status == 0 else { throw AimosError(.io, String(cString: message)) }
+    }
+
+    /// Reads a JPEG back (for tests and checks).
+    public static func readJPEG(_ path: String) throws -> RGBImage {
+        var message = [CChar](repeating: 0, count: 512)
+        var data: UnsafeMutablePointer<UInt8>?
+        var w: Int32 = 0, h: Int32 = 0
+        guard jb_read_rgb(path, &data, &w, &h, &message, message.count) == 0, let rgb = data else {
+            throw AimosError(.format, String(cString: message))
+        }
+        defer { free(rgb) }
+        var image = RGBImage(width: Int(w), height: Int(h))
+        image.pixels = Array(UnsafeBufferPointer(start: rgb, count: Int(w) * Int(h) * 3))
+        return image
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

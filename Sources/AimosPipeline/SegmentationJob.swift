@@ -1,0 +1,127 @@
+import AimosCore
+
+/// Where a job failed: the model, the input files, the outputs, or the engine itself. The
+/// `aimos` command turns the stage into its exit code.
+public struct JobError: Error, CustomStringConvertible {
+    public enum Stage { case model, input, output, engine }
+    public let stage: Stage
+    public let error: AimosError
+    public var description: String { error.message }
+
+    public init(stage: Stage, error: AimosError) {
+        self.stage = stage
+        self.error = error
+    }
+}
+
+/// One run from a NIfTI scan to every requested output: label map, probabilities,
+/// uncertainty, organ table (CSV or JSON), preview JPEG, ITK-SNAP and Slicer label files.
+/// All outputs are checked before the work starts and written atomically together.
+public struct SegmentationJob {
+    public var inputPath: String
+    public var outputPath: String
+    public var probabilitiesPath: String?
+    public var uncertaintyPath: String?
+    public var volumesPath: String?
+    public var previewPath: String?
+    public var itkSnapPath: String?
+    public var slicerPath: String?
+    public var signalPath: String?
+    public var overwrite = false
+    public var options = SegmentationOptions()
+
+    public struct Outcome {
+        public let statistics: OrganStatistics
+        public let axis: Int
+        public let voxelCount: Int
+    }
+
+    public init(inputPath: String, outputPath: String) {
+        self.inputPath = inputPath
+        self.outputPath = outputPath
+    }
+
+    var outputPaths: [String] {
+        [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath].compactMap { $0 }
+    }
+
+    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as AimosError { throw JobError(stage: stage, error: e) }
+    }
+
+    public func run(model: AimosModel) throws -> Outcome {
+        let outputs = AtomicOutputs(overwrite: overwrite)
+        defer { outputs.discard() }
+        let paths = outputPaths
+        try stage(.output) {
+            guard Set(paths).count == paths.count else { throw AimosError(.invalidArgument, "two outputs name the same file") }
+            if paths.contains(inputPath) || paths.contains(signalPath ?? "\u{0}") {
+                throw AimosError(.invalidArgument, "an output names an input file; refusing to overwrite the scan")
+            }
+            if let v = volumesPath, !(v.hasSuffix(".csv") || v.hasSuffix(".json")) {
+                throw AimosError(.invalidArgument, "'\(v)': the organ table is written as .csv or .json")
+            }
+            if let p = previewPath, !(p.hasSuffix(".jpg") || p.hasSuffix(".jpeg")) {
+                throw AimosError(.invalidArgument, "'\(p)': the preview is written as .jpg")
+            }
+            for p in [outputPath, probabilitiesPath, uncertaintyPath].compactMap({ $0 })
+            where !(p.hasSuffix(".nii") || p.hasSuffix(".nii.gz")) {
+                throw AimosError(.unsupported, "'\(p)': aimos writes NIfTI as .nii or .nii.gz")
+            }
+            try paths.forEach(outputs.check)
+        }
+        if uncertaintyPath != nil && !model.hasUncertainty {
+            throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; --uncertainty needs a model trained with one"))
+        }
+        let scan = try stage(.input) { try NiftiScan(path: inputPath) }
+        let signal = try stage(.input) { () -> NiftiScan? in
+            guard let path = signalPath else { return nil }
+            let s = try NiftiScan(path: path)
+            guard s.dims == scan.dims else {
+                throw AimosError(.invalidArgument, "'\(path)' has dims \(s.dims) but the scan has \(scan.dims); the signal must be on the scan's grid")
+            }
+            return s
+        }
+        var settings = options
+        settings.keepProbabilities = options.keepProbabilities || probabilitiesPath != nil
+        let axis = settings.sliceAxis ?? model.metadata.values.sliceAxis
+        let result: SegmentationResult = try stage(.engine) {
+            do {
+                return try scan.withVolume { try model.segment($0, options: settings) }
+            } catch let e as AimosError where e.kind == .invalidArgument {
+                throw JobError(stage: .input, error: e)
+            }
+        }
+        let classes = model.classes
+        let architecture = model.metadata.values.architecture.name
+        let statistics = OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
+                                         spacing: scan.spacing, intensity: scan.intensity(at:),
+                                         signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath)
+        try stage(.output) {
+            try NiftiOutputWriter.writeLabels(result.labels, like: scan, to: outputs.temporaryPath(for: outputPath),
+                                              classes: classes, architecture: architecture)
+            if let path = probabilitiesPath {
+                try NiftiOutputWriter.writeProbabilities(result.probabilities, like: scan, to: outputs.temporaryPath(for: path), classes: classes)
+            }
+            if let path = uncertaintyPath, let map = result.uncertainty {
+                try NiftiOutputWriter.writeUncertainty(map, like: scan, to: outputs.temporaryPath(for: path))
+            }
+            if let path = volumesPath {
+                let text = path.hasSuffix(".json") ? statistics.json(scan: inputPath, model: architecture) : statistics.csv()
+                try outputs.writeText(text, to: path)
+            }
+            if let path = previewPath {
+                let picture = PreviewRenderer.render(scan: scan, labels: result.labels, classes: classes, axis: axis,
+                                                     volumesML: statistics.rows.map(\.volumeML))
+                try picture.writeJPEG(to: outputs.temporaryPath(for: path))
+            }
+            if let path = itkSnapPath { try outputs.writeText(LabelDescriptionFiles.itkSnap(classes: classes), to: path) }
+            if let path = slicerPath {
+                let name = String(path.split(separator: "/").last ?? "")
+                try outputs.writeText(LabelDescriptionFiles.slicerColorTable(classes: classes, fileName: name), to: path)
+            }
+            try outputs.commit()
+        }
+        return Outcome(statistics: statistics, axis: axis, voxelCount: result.voxelCount)
+    }
+}

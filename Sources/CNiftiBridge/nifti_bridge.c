@@ -1,0 +1,158 @@
+/* nifti_bridge.c - libnifti (Debian libnifti-dev, NIfTI-1/-2, Analyze, .gz) for aimos. */
+#include "nifti_bridge.h"
+
+#include <nifti2_io.h>
+#include <stdio.h>
+#include <zlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nb_image {
+    nifti_image *nim;
+    char *extension_text;
+    int is_nifti2; /* the file's header is NIfTI-2 (libnifti reports such files as NIfTI-1) */
+};
+
+/* sizeof_hdr, the first 4 bytes of the header (gzread also reads uncompressed files). */
+static int header_is_nifti2(const char *path) {
+    gzFile file = gzopen(path, "rb");
+    if (!file) return 0;
+    unsigned char b[4] = {0, 0, 0, 0};
+    int got = gzread(file, b, 4);
+    gzclose(file);
+    if (got != 4) return 0;
+    return (b[0] == 0x1c && b[1] == 0x02 && b[2] == 0 && b[3] == 0) || (b[0] == 0 && b[1] == 0 && b[2] == 0x02 && b[3] == 0x1c);
+}
+
+static void set_error(char *err, size_t size, const char *format, const char *detail) {
+    if (err && size) snprintf(err, size, format, detail);
+}
+
+nb_image *nb_read(const char *path, char *err, size_t err_size) {
+    nifti_set_debug_level(0); /* errors are reported through err, not stderr */
+    nifti_image *nim = nifti_image_read(path, 1);
+    if (!nim) {
+        set_error(err, err_size, "cannot read '%s' as NIfTI/Analyze (missing, truncated or not a NIfTI file)", path);
+        return NULL;
+    }
+    if (!nim->data) {
+        set_error(err, err_size, "'%s': the header was read but the voxel data could not be (truncated file?)", path);
+        nifti_image_free(nim);
+        return NULL;
+    }
+    nb_image *image = calloc(1, sizeof *image);
+    if (!image) {
+        nifti_image_free(nim);
+        set_error(err, err_size, "out of memory reading '%s'", path);
+        return NULL;
+    }
+    image->nim = nim;
+    image->is_nifti2 = header_is_nifti2(nim->fname ? nim->fname : path);
+    if (nim->num_ext > 0 && nim->ext_list[0].edata && nim->ext_list[0].esize > 8) {
+        size_t length = (size_t)nim->ext_list[0].esize - 8;
+        image->extension_text = calloc(length + 1, 1);
+        if (image->extension_text) memcpy(image->extension_text, nim->ext_list[0].edata, length);
+    }
+    return image;
+}
+
+void nb_free(nb_image *image) {
+    if (!image) return;
+    nifti_image_free(image->nim);
+    free(image->extension_text);
+    free(image);
+}
+
+int nb_ndim(const nb_image *image) { return (int)image->nim->ndim; }
+int64_t nb_dim(const nb_image *image, int index) { return image->nim->dim[index]; }
+double nb_pixdim(const nb_image *image, int index) { return image->nim->pixdim[index]; }
+int nb_datatype(const nb_image *image) { return image->nim->datatype; }
+int nb_bytes_per_voxel(const nb_image *image) { return image->nim->nbyper; }
+double nb_scl_slope(const nb_image *image) { return image->nim->scl_slope; }
+double nb_scl_inter(const nb_image *image) { return image->nim->scl_inter; }
+int nb_xyz_units(const nb_image *image) { return image->nim->xyz_units; }
+int nb_nifti_type(const nb_image *image) { return image->nim->nifti_type; }
+const void *nb_data(const nb_image *image) { return image->nim->data; }
+int64_t nb_voxel_count(const nb_image *image) { return image->nim->nvox; }
+int nb_intent_code(const nb_image *image) { return image->nim->intent_code; }
+double nb_cal_max(const nb_image *image) { return image->nim->cal_max; }
+const char *nb_descrip(const nb_image *image) { return image->nim->descrip; }
+const char *nb_extension_text(const nb_image *image) { return image->extension_text; }
+int nb_is_nifti2(const nb_image *image) { return image->is_nifti2; }
+
+int nb_geometry(const nb_image *image, double qform[16], double sform[16], int *qform_code,
+                int *sform_code, double pixdim[8]) {
+    const nifti_image *nim = image->nim;
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            qform[4 * r + c] = nim->qto_xyz.m[r][c];
+            sform[4 * r + c] = nim->sto_xyz.m[r][c];
+        }
+    *qform_code = nim->qform_code;
+    *sform_code = nim->sform_code;
+    for (int i = 0; i < 8; i++) pixdim[i] = nim->pixdim[i];
+    return 0;
+}
+
+int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim, const int64_t *dims,
+                  const void *data, int intent_code, double cal_min, double cal_max,
+                  const char *descrip, const char *extension_text, char *err, size_t err_size) {
+    nifti_set_debug_level(0);
+    nifti_image *nim = nifti_copy_nim_info(like->nim);
+    if (!nim) {
+        set_error(err, err_size, "out of memory preparing '%s'", path);
+        return -1;
+    }
+    /* One file (.nii/.nii.gz) of the input's NIfTI version; Analyze input becomes NIfTI-1. */
+    if (nim->nifti_type == NIFTI_FTYPE_ANALYZE || nim->nifti_type == NIFTI_FTYPE_NIFTI1_2 ||
+        nim->nifti_type == NIFTI_FTYPE_ASCII)
+        nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
+    else if (nim->nifti_type == NIFTI_FTYPE_NIFTI2_2)
+        nim->nifti_type = NIFTI_FTYPE_NIFTI2_1;
+    /* A NIfTI-2 input is written as NIfTI-1: libnifti 3.0.1 (Debian) writes NIfTI-2 files without
+     * their header here, so its geometry is kept to NIfTI-1's float32 precision. */
+    nim->ndim = nim->dim[0] = ndim;
+    for (int i = 1; i <= 7; i++) nim->dim[i] = i <= ndim ? dims[i - 1] : 1;
+    nifti_update_dims_from_array(nim);
+    nim->datatype = datatype;
+    nifti_datatype_sizes(datatype, &nim->nbyper, &nim->swapsize);
+    nim->scl_slope = 1;
+    nim->scl_inter = 0;
+    nim->intent_code = intent_code;
+    nim->intent_p1 = nim->intent_p2 = nim->intent_p3 = 0;
+    memset(nim->intent_name, 0, sizeof nim->intent_name);
+    nim->cal_min = cal_min;
+    nim->cal_max = cal_max;
+    memset(nim->descrip, 0, sizeof nim->descrip);
+    if (descrip) strncpy(nim->descrip, descrip, sizeof nim->descrip - 1);
+    nifti_free_extensions(nim);
+    if (extension_text && nifti_add_extension(nim, extension_text, (int)strlen(extension_text) + 1, NIFTI_ECODE_COMMENT)) {
+        nifti_image_free(nim);
+        set_error(err, err_size, "cannot add the header extension for '%s'", path);
+        return -1;
+    }
+    int version = nim->nifti_type;
+    if (nifti_set_filenames(nim, path, 0, 1)) {
+        nifti_image_free(nim);
+        set_error(err, err_size, "'%s' is not a NIfTI file name (.nii or .nii.gz)", path);
+        return -1;
+    }
+    nim->nifti_type = version; /* nifti_set_filenames guesses NIfTI-1 from a .nii name */
+    nim->data = (void *)data;
+    nifti_image_write(nim);
+    nim->data = NULL; /* ours, not libnifti's to free */
+    size_t bytes = (size_t)nim->nvox * (size_t)nim->nbyper;
+    nifti_image_free(nim);
+
+    /* nifti_image_write returns nothing: read the file back and compare. */
+    nifti_image *check = nifti_image_read(path, 1);
+    int ok = check && check->data && check->datatype == datatype && check->ndim == ndim &&
+             (size_t)check->nvox * (size_t)check->nbyper == bytes && memcmp(check->data, data, bytes) == 0;
+    for (int i = 0; ok && i < ndim; i++) ok = check->dim[i + 1] == dims[i];
+    nifti_image_free(check);
+    if (!ok) {
+        set_error(err, err_size, "writing '%s' failed (the file read back differs: disk full or not writable?)", path);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+@testable import AimosPipeline
+import AimosCore
+import CNiftiBridge
+
+/// The `aimos` command end to end on a small scan with a tiny committed model.
+final class CommandLineTests: XCTestCase {
+    let scanPath = Support.fixture("pattern_int16.nii.gz")
+    let modelPath = Support.model("unet64_c3_s32_f32_unc.safetensors")
+
+    func testSegmentWritesEveryOutput() throws {
+        let dir = try Support.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let (status, _, stderr) = try Support.run([
+            "segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
+            "--probabilities", out("probs.nii.gz"), "--uncertainty", out("unc.nii"), "--volumes", out("volumes.csv"),
+            "--preview", out("preview.jpg"), "--itksnap-labels", out("labels.txt"), "--slicer-colors", out("labels.ctbl"),
+            "--signal", scanPath, "--quiet"])
+        XCTAssertEqual(status, 0, stderr)
+        XCTAssertEqual(Support.files(in: dir), ["labels.ctbl", "labels.nii.gz", "labels.txt", "preview.jpg", "probs.nii.gz", "unc.nii", "volumes.csv"])
+
+        // The labels are the engine's answer for the same scan.
+        let model = try AimosModel(path: modelPath)
+        let scan = try NiftiScan(path: scanPath)
+        let expected = try scan.withVolume { try model.segment($0) }
+        let written = try NiftiScan(path: out("labels.nii.gz"))
+        XCTAssertEqual(written.dims, scan.dims)
+        var counts = [0, 0, 0]
+        for i in 0..<written.voxelCount {
+            XCTAssertEqual(written.intensity(at: i), Double(expected.labels[i]))
+            counts[Int(written.intensity(at: i))] += 1
+        }
+        // Volumes against an independent count of the written file.
+        let rows = try String(contentsOfFile: out("volumes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let voxelMM3 = scan.spacing.reduce(1, *)
+        for (c, row) in rows.enumerated() {
+            let cells = row.split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertEqual(Int(cells[2]), counts[c])
+            XCTAssertEqual(Double(cells[3])!, Double(counts[c]) * voxelMM3, accuracy: 1e-9)
+            XCTAssertEqual(Double(cells[4])!, Double(counts[c]) * voxelMM3 / 1000, accuracy: 1e-12)
+            XCTAssertEqual(cells.count, 13, "intensity and signal statistics")
+        }
+        XCTAssertEqual(rows.count, 3)
+        // Probabilities: 4D, one volume per class; uncertainty: 3D; both within [0, 1].
+        let probabilities = try NiftiScan.header(out("probs.nii.gz"))
+        XCTAssertEqual(probabilities, [7, 6, 5, 3])
+        XCTAssertEqual(try NiftiScan.header(out("unc.nii")), [7, 6, 5])
+        // The preview decodes as a JPEG of the layout's size.
+        let picture = try RGBImage.readJPEG(out("preview.jpg"))
+        XCTAssertEqual(picture.height, 2 * PreviewRenderer.margin + 26 + PreviewRenderer.panelHeight)
+        XCTAssertGreaterThan(picture.width, 2 * 40 + 4 * PreviewRenderer.margin)
+        XCTAssertTrue(try String(contentsOfFile: out("labels.txt"), encoding: .utf8).contains("\"Brain\""))
+        XCTAssertTrue(try String(contentsOfFile: out("labels.ctbl"), encoding: .utf8).contains("\n1 Brain "))
+
+        // `aimos volumes` on the written label map gives the same counts, names from its header.
+        let (vs, table, _) = try Support.run(["volumes", out("labels.nii.gz")])
+        XCTAssertEqual(vs, 0)
+        XCTAssertEqual(table.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[1...2].joined(separator: ",") },
+                       ["background,\(counts[0])", "Brain,\(counts[1])", "Heart,\(counts[2])"])
+
+        // JSON table, and refusal to replace without --overwrite (the old file kept).
+        let (again, _, message) = try Support.run(["segment", "--model", modelPath, "--input", scanPath,
+                                                   "--output", out("labels.nii.gz"), "--volumes", out("v.json"), "--quiet"])
+        XCTAssertEqual(again, 2)
+        XCTAssertTrue(message.contains("exists"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out("v.json")))
+        let (replaced, _, _) = try Support.run(["segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
+                                                "--volumes", out("v.json"), "--quiet", "--overwrite"])
+        XCTAssertEqual(replaced, 0)
+        let json = try JSONValue.parse(Array(try String(contentsOfFile: out("v.json"), encoding: .utf8).utf8))
+        XCTAssertEqual(json["organs"]?.arrayValue?.map { $0["voxels"]?.int64Value }, counts.map { Int64($0) })
+    }
+
+    func testExitCodesNameTheProblem() throws {
+        let dir = try Support.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("l.nii.gz").path
+        func check(_ arguments: [String], _ code: Int32, _ words: String) throws {
+            let (status, _, stderr) = try Support.run(arguments)
+            XCTAssertEqual(status, code, "\(arguments): \(stderr)")
+            XCTAssertTrue(stderr.contains(words), "\(arguments): \(stderr)")
+            XCTAssertEqual(Support.files(in: dir), [], "\(arguments) left files")
+        }
+        try check(["segment", "--model", modelPath, "--input", scanPath], 1, "--output")
+        try check(["segment", "--model", modelPath, "--input", scanPath, "--output", output, "--slice-axis", "5"], 1, "slice-axis")
+        try check(["segment", "--model", modelPath, "--input", dir.appendingPathComponent("none.nii").path, "--output", output], 2, "none.nii")
+        try check(["segment", "--model", modelPath, "--input", Support.fixture("truncated.nii"), "--output", output], 2, "truncated.nii")
+        try check(["segment", "--model", scanPath, "--input", scanPath, "--output", output], 3, "pattern_int16.nii.gz")
+        try check(["segment", "--model", Support.model("unet64_c3_s32_f32.safetensors"), "--input", scanPath, "--output", output,
+                   "--uncertainty", dir.appendingPathComponent("u.nii").path], 3, "uncertainty")
+        try check(["segment", "--model", modelPath, "--input", scanPath, "--output", dir.appendingPathComponent("l.mha").path], 2, ".nii")
+    }
+
+    func testInfoDescribesTheModel() throws {
+        let (status, text, _) = try Support.run(["info", modelPath])
+        XCTAssertEqual(status, 0)
+        let model = try AimosModel(path: modelPath)
+        XCTAssertTrue(text.contains("architecture: Unet64"))
+        XCTAssertTrue(text.contains("parameters:   \(model.metadata.parameterCount)"))
+        XCTAssertTrue(text.contains("uncertainty:  yes"))
+        XCTAssertTrue(text.contains("  2: Heart"))
+    }
+}
+
+extension NiftiScan {
+    /// The dims of a file (any number of volumes), read through the same bridge.
+    static func header(_ path: String) throws -> [Int] {
+        guard let image = nb_read(path, nil, 0) else { throw AimosError(.format, "cannot read \(path)") }
+        defer { nb_free(image) }
+        return (1...Int(nb_ndim(image))).map { Int(nb_dim(image, Int32($0))) }
+    }
+}

@@ -1,0 +1,159 @@
+import XCTest
+@testable import AimosPipeline
+import AimosCore
+import CNiftiBridge
+
+/// Writing: the input's geometry bit for bit, the label-map header conventions, atomic outputs.
+final class OutputTests: XCTestCase {
+    struct Geometry: Equatable {
+        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
+        var qcode: Int32 = 0, scode: Int32 = 0
+        var pixdim = [Double](repeating: 0, count: 8)
+        var units: Int32 = 0
+    }
+
+    func geometry(_ scan: NiftiScan) -> Geometry {
+        var g = Geometry()
+        nb_geometry(scan.image, &g.qform, &g.sform, &g.qcode, &g.scode, &g.pixdim)
+        g.pixdim[0] = 0  // qfac, and pixdim[4...] may legitimately differ between 3D and 4D
+        for i in 4..<8 { g.pixdim[i] = 0 }
+        g.units = nb_xyz_units(scan.image)
+        return g
+    }
+
+    func testLabelMapKeepsGeometryAndCarriesLabels() throws {
+        let dir = try Support.scratch()
+        for name in ["pattern_int16.nii.gz", "pattern_int16.nii", "pattern_pair.hdr", "pattern_nifti2.nii.gz", "pattern_analyze.hdr"] {
+            let scan = try NiftiScan(path: Support.fixture(name))
+            var labels = [UInt8](repeating: 0, count: scan.voxelCount)
+            for i in 0..<labels.count { labels[i] = UInt8(i % 3) }
+            let out = dir.appendingPathComponent("labels-\(name).nii.gz").path
+            try labels.withUnsafeBufferPointer {
+                try NiftiOutputWriter.writeLabels($0.baseAddress!, like: scan, to: out, classes: ["background", "Brain", "Heart"], architecture: "Unet64")
+            }
+            let back = try NiftiScan(path: out)
+            XCTAssertEqual(back.dims, scan.dims)
+            if nb_is_nifti2(scan.image) != 0 {
+                // Written as NIfTI-1 (libnifti cannot write NIfTI-2 here): geometry to float32 precision.
+                var rounded = geometry(scan)
+                rounded.qform = rounded.qform.map { Double(Float($0)) }
+                rounded.sform = rounded.sform.map { Double(Float($0)) }
+                rounded.pixdim = rounded.pixdim.map { Double(Float($0)) }
+                XCTAssertEqual(geometry(back), rounded, name)
+            } else {
+                XCTAssertEqual(geometry(back), geometry(scan), name)
+            }
+            XCTAssertEqual(back.datatypeName, "uint8")
+            XCTAssertEqual(nb_intent_code(back.image), 1002)
+            XCTAssertEqual(nb_cal_max(back.image), 2)
+            XCTAssertEqual(nb_scl_slope(back.image), 1)
+            XCTAssertTrue(String(cString: nb_descrip(back.image)).hasPrefix("aimos \(AimosInfo.version)"))
+            XCTAssertEqual(back.labelNames(), ["background", "Brain", "Heart"])
+            for i in 0..<labels.count { XCTAssertEqual(back.intensity(at: i), Double(labels[i])) }
+        }
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    func testProbabilitiesAre4DInClassOrder() throws {
+        let dir = try Support.scratch()
+        let scan = try NiftiScan(path: Support.fixture("pattern_float32.nii.gz"))
+        let n = scan.voxelCount
+        let maps = (0..<3).map { c -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            for i in 0..<n { p[i] = Float(c) * 0.25 + Float(i) / Float(4 * n) }
+            return p
+        }
+        defer { maps.forEach { $0.deallocate() } }
+        let out = dir.appendingPathComponent("p.nii.gz").path
+        try NiftiOutputWriter.writeProbabilities(maps, like: scan, to: out, classes: ["a", "b", "c"])
+        let image = nb_read(out, nil, 0)!
+        defer { nb_free(image) }
+        XCTAssertEqual((1...4).map { nb_dim(image, Int32($0)) }, [7, 6, 5, 3])
+        XCTAssertEqual(nb_datatype(image), 16)
+        let data = nb_data(image)!.assumingMemoryBound(to: Float.self)
+        for c in 0..<3 { for i in stride(from: 0, to: n, by: 13) { XCTAssertEqual(data[c * n + i], maps[c][i]) } }
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    func testAtomicOutputsRefuseExistingAndLeaveNothingOnFailure() throws {
+        let dir = try Support.scratch()
+        let existing = dir.appendingPathComponent("existing.csv").path
+        try "keep me".write(toFile: existing, atomically: true, encoding: .utf8)
+        let outputs = AtomicOutputs(overwrite: false)
+        XCTAssertThrowsError(try outputs.writeText("new", to: existing)) { XCTAssertTrue("\($0)".contains("--overwrite")) }
+        XCTAssertEqual(try String(contentsOfFile: existing, encoding: .utf8), "keep me")
+        XCTAssertThrowsError(try outputs.check(dir.appendingPathComponent("no/such/dir/x.csv").path))
+        // Written but never committed: discarded with the object, nothing left.
+        do {
+            let pending = AtomicOutputs(overwrite: false)
+            try pending.writeText("draft", to: dir.appendingPathComponent("draft.csv").path)
+            XCTAssertEqual(Support.files(in: dir).count, 2)
+        }
+        XCTAssertEqual(Support.files(in: dir), ["existing.csv"])
+        // Overwrite replaces on commit.
+        let replacing = AtomicOutputs(overwrite: true)
+        try replacing.writeText("new", to: existing)
+        try replacing.commit()
+        XCTAssertEqual(try String(contentsOfFile: existing, encoding: .utf8), "new")
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    func testJobOnBadInputLeavesNoOutput() throws {
+        let dir = try Support.scratch()
+        let model = try AimosModel(path: Support.model("unet64_c3_s32_f32.safetensors"))
+        for (name, stage) in [("truncated.nii", JobError.Stage.input), ("not_nifti.nii", .input), ("pattern_4d_two.nii.gz", .input)] {
+            var job = SegmentationJob(inputPath: Support.fixture(name), outputPath: dir.appendingPathComponent("labels.nii.gz").path)
+            job.volumesPath = dir.appendingPathComponent("v.csv").path
+            job.previewPath = dir.appendingPathComponent("p.jpg").path
+            XCTAssertThrowsError(try job.run(model: model)) { error in
+                XCTAssertEqual((error as? JobError)?.stage, stage, "\(name): \(error)")
+            }
+            XCTAssertEqual(Support.files(in: dir), [], "\(name) left files behind")
+        }
+        try FileManager.default.removeItem(at: dir)
+    }
+
+    func testLabelDescriptionFiles() {
+        let classes = ["background", "Brain", "Small intestine", "my \"organ\""]
+        let itk = LabelDescriptionFiles.itkSnap(classes: classes).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertEqual(itk.count, 4)
+        let brain = itk[1].split(separator: " ", omittingEmptySubsequences: true)
+        let color = OrganPalette.color(of: "Brain", index: 1)
+        XCTAssertEqual(brain[0...6].map(String.init), ["1", "\(color.r)", "\(color.g)", "\(color.b)", "1", "1", "1"])
+        XCTAssertTrue(itk[1].hasSuffix("\"Brain\""))
+        XCTAssertTrue(itk[3].hasSuffix("\"my 'organ'\""))
+        let slicer = LabelDescriptionFiles.slicerColorTable(classes: classes, fileName: "x.ctbl").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertEqual(slicer[2], "2 Small_intestine \(OrganPalette.color(of: "Small intestine", index: 2).r) \(OrganPalette.color(of: "Small intestine", index: 2).g) \(OrganPalette.color(of: "Small intestine", index: 2).b) 255")
+        XCTAssertEqual(slicer[0], "0 background 0 0 0 0")
+        // Distinct colours for the AIMOS organs.
+        let organs = ["Brain", "Heart", "Lung", "Liver", "Kidney", "Spleen", "Bladder", "Stomach", "Intestine", "Bone"]
+        let colors = OrganPalette.colors(for: organs)
+        XCTAssertEqual(Set(colors.map { "\($0.r),\($0.g),\($0.b)" }).count, organs.count)
+    }
+
+    func testOrganStatistics() {
+        let labels: [UInt8] = [0, 1, 1, 2, 2, 2, 1]
+        let intensity: [Double] = [5, 1, 2, 10, 20, 60, 3]
+        let signal: [Double] = [0, 4, 4, 1, 1, 1, 4]
+        let table = labels.withUnsafeBufferPointer {
+            OrganStatistics(labels: $0.baseAddress!, voxelCount: 7, classes: ["background", "Brain", "Heart", "Lung"],
+                            spacing: [0.5, 0.5, 2], intensity: { intensity[$0] }, signal: { signal[$0] }, signalName: "pet.nii")
+        }
+        XCTAssertEqual(table.rows.map(\.voxels), [1, 3, 3, 0])
+        XCTAssertEqual(table.rows[1].volumeMM3, 1.5)
+        XCTAssertEqual(table.rows[1].volumeML, 0.0015)
+        XCTAssertEqual(table.rows[2].intensity, OrganStatistics.Summary(mean: 30, sd: (1400.0 / 2).squareRoot(), median: 20, sum: 90))
+        XCTAssertEqual(table.rows[1].intensity.median, 2)
+        XCTAssertEqual(table.rows[1].signal?.mean, 4)
+        XCTAssertTrue(table.rows[3].intensity.mean.isNaN)
+        let csv = table.csv().split(separator: "\n")
+        XCTAssertEqual(csv[0], "class_index,class,voxels,volume_mm3,volume_ml,intensity_mean,intensity_sd,intensity_median,intensity_sum,signal_mean,signal_sd,signal_median,signal_sum")
+        XCTAssertEqual(csv[4], "3,Lung,0,0.0,0.0,,,,0.0,,,,0.0")
+        let json = table.json(scan: "s.nii", model: "Unet64")
+        let parsed = try! JSONValue.parse(Array(json.utf8))
+        XCTAssertEqual(parsed["organs"]?.arrayValue?.count, 4)
+        XCTAssertEqual(parsed["organs"]?.arrayValue?[2]["intensity"]?["sum"], .number(90, isInteger: false))
+        XCTAssertEqual(fixed(1.23456, 3), "1.235")
+        XCTAssertEqual(fixed(-0.5, 2), "-0.50")
+    }
+}

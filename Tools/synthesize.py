@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Synthesises CT-like or light-sheet-like mouse scans with organ labels from real label maps.
+
+Training / test data (DIR/dataset.json plus NIfTI files, see Tools/aimostools/synthesis.py):
+
+    python3 Tools/synthesize.py --maps ../shared/data/label-maps/digimouse_atlas.nii.gz \
+        ../shared/data/label-maps/rosenhain_organs_a.nii.gz --out /tmp/synth --count 20 \
+        --seed 1 --modality mixed --spacing-range 0.1 0.5 --max-dim 256 --second-annotation
+
+--count is the number of scans per map; case k of a map uses seed S+k. With
+--pair-annotations, a map named *_v1* whose *_v2* sibling exists (the two real annotations of
+rosenhain_ct280) gets that sibling, resampled with the same transform, as its second annotation.
+Maps not described in a labels.json beside them need --label-mapping (see aimostools/organs.py).
+
+One small CT-like sample scan (int16 HU) for demos, fixed by the seed:
+
+    python3 Tools/synthesize.py --maps ../shared/data/label-maps/digimouse_atlas.nii.gz \
+        --sample sample_scan.nii.gz --sample-labels sample_labels.nii.gz --seed 1
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aimostools import synthesis  # noqa: E402
+
+SAMPLE_SPACING_MM = 0.4
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--maps", nargs="+", required=True, help="label maps (NIfTI)")
+    parser.add_argument("--label-mapping", help="JSON describing the maps' labels (default: labels.json beside each map)")
+    parser.add_argument("--out", help="output directory of the dataset")
+    parser.add_argument("--count", type=int, default=1, help="scans per map (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first case (default 0)")
+    parser.add_argument("--modality", choices=["ct", "lightsheet", "mixed"], default="ct")
+    parser.add_argument("--spacing-range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                        help="voxel size range in mm (default 0.1 0.5; sample: 0.4 0.4)")
+    parser.add_argument("--max-dim", type=int, help="crop the field of view to at most this many voxels per axis")
+    parser.add_argument("--second-annotation", action="store_true",
+                        help="also write a synthetic second annotation (labels2)")
+    parser.add_argument("--pair-annotations", action="store_true",
+                        help="use the real *_v2 annotation of a *_v1 map as labels2")
+    parser.add_argument("--no-geometry", action="store_true", help="no deformation, rotation, scaling or cropping")
+    parser.add_argument("--no-artefacts", action="store_true", help="no ring, streak or stripe artefacts")
+    parser.add_argument("--noise-level", choices=["low", "medium", "high"], help="fix the noise level")
+    parser.add_argument("--sample", help="write one CT-like sample scan (int16 HU) to this NIfTI path")
+    parser.add_argument("--sample-labels", help="labels of the sample scan")
+    args = parser.parse_args(argv)
+    if args.sample or args.sample_labels:
+        if not (args.sample and args.sample_labels) or len(args.maps) != 1:
+            parser.error("--sample needs --sample-labels and exactly one map")
+    elif not args.out:
+        parser.error("--out is required (or --sample / --sample-labels)")
+    if args.count < 1 or args.seed < 0:
+        parser.error("--count must be >= 1 and --seed >= 0")
+    if args.spacing_range and not 0 < args.spacing_range[0] <= args.spacing_range[1]:
+        parser.error("--spacing-range needs 0 < MIN <= MAX")
+    return args
+
+
+def partner_path(map_path):
+    """The *_v2 sibling of a *_v1 map, or None."""
+    directory, name = os.path.split(map_path)
+    if "_v1" not in name:
+        return None
+    candidate = os.path.join(directory, name.replace("_v1", "_v2"))
+    return candidate if os.path.exists(candidate) else None
+
+
+def make_sample(args):
+    """The demo sample: a typical CT scan (no augmentation of geometry, no artefacts, low noise)."""
+    label_map = synthesis.load_label_map(args.maps[0], args.label_mapping)
+    spacing = args.spacing_range or (SAMPLE_SPACING_MM, SAMPLE_SPACING_MM)
+    options = synthesis.SynthesisOptions(modality="ct", spacing_range=tuple(spacing), max_dim=args.max_dim,
+                                         geometry=False, artefacts=False, noise_level="low")
+    started = time.perf_counter()
+    case = synthesis.synthesize_case(label_map, args.seed, options)
+    synthesis.write_nifti(args.sample, np.round(case.scan).astype(np.int16), case.spacing, False)
+    synthesis.write_nifti(args.sample_labels, case.labels, case.spacing, True)
+    print(f"{args.sample}: {case.scan.shape} at {case.spacing} mm in {time.perf_counter() - started:.1f} s")
+
+
+def make_dataset(args):
+    options = synthesis.SynthesisOptions(
+        modality=args.modality, spacing_range=tuple(args.spacing_range or (0.1, 0.5)), max_dim=args.max_dim,
+        geometry=not args.no_geometry, artefacts=not args.no_artefacts, noise_level=args.noise_level,
+        second_annotation=args.second_annotation)
+    os.makedirs(args.out, exist_ok=True)
+    entries = []
+    for map_path in args.maps:
+        label_map = synthesis.load_label_map(map_path, args.label_mapping)
+        partner = None
+        if args.pair_annotations and partner_path(map_path):
+            partner = synthesis.load_label_map(partner_path(map_path), args.label_mapping, label_map.orientation)
+            print(f"{os.path.basename(map_path)}: second annotation from {os.path.basename(partner.path)}")
+        for k in range(args.count):
+            seed = args.seed + k
+            started = time.perf_counter()
+            case = synthesis.synthesize_case(label_map, seed, options, partner)
+            entry = synthesis.write_case(case, args.out, synthesis.case_id(label_map, case.modality, seed))
+            entries.append(entry)
+            print(f"{entry['id']}: {case.scan.shape} at {case.spacing} mm in {time.perf_counter() - started:.1f} s",
+                  flush=True)
+    synthesis.write_dataset(args.out, entries)
+    print(f"{len(entries)} cases in {os.path.join(args.out, 'dataset.json')}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        if args.sample:
+            make_sample(args)
+        else:
+            make_dataset(args)
+    except ValueError as error:
+        sys.exit(f"synthesize.py: {error}")
+
+
+if __name__ == "__main__":
+    main()

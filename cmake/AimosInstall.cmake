@@ -1,0 +1,41 @@
+# Installs the header, the versioned library with its links, the `aimos` command (when built),
+# lib/pkgconfig/aimos.pc and the CMake package lib/cmake/aimos (target aimos::aimos).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(FILES "${PROJECT_SOURCE_DIR}/include/aimos.h" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+
+# libaimos.so.X.Y.Z, and the links libaimos.so.X (the SONAME) and libaimos.so (for -laimos);
+# install(FILES) copies the links as links.
+install(FILES "${AIMOS_STAGED_LIBRARY}"
+              "${CMAKE_BINARY_DIR}/lib/libaimos.so.${PROJECT_VERSION_MAJOR}"
+              "${CMAKE_BINARY_DIR}/lib/libaimos.so"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                    WORLD_READ WORLD_EXECUTE)
+
+if(AIMOS_HAS_COMMAND)
+  install(PROGRAMS "${AIMOS_STAGED_COMMAND}" DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif()
+
+# pkg-config: written at install time for the prefix installed to.
+install(CODE "
+  set(AIMOS_PC_TEMPLATE \"${PROJECT_SOURCE_DIR}/pkgconfig/aimos.pc.in\")
+  set(AIMOS_PC_WORK_FILE \"${CMAKE_BINARY_DIR}/pkgconfig/aimos.pc\")
+  set(AIMOS_PC_VERSION \"${PROJECT_VERSION}\")
+  set(AIMOS_PC_LIBDIR_NAME \"${CMAKE_INSTALL_LIBDIR}\")
+  set(AIMOS_PC_INCLUDEDIR_NAME \"${CMAKE_INSTALL_INCLUDEDIR}\")")
+install(SCRIPT "${PROJECT_SOURCE_DIR}/cmake/AimosInstallPkgConfig.cmake")
+
+# CMake package: paths relative to the config file's own location (relocatable).
+set(aimos_cmake_dir "${CMAKE_INSTALL_LIBDIR}/cmake/aimos")
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/aimosConfig.cmake.in"
+  "${CMAKE_BINARY_DIR}/cmake/aimosConfig.cmake"
+  INSTALL_DESTINATION "${aimos_cmake_dir}"
+  PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
+# 0.x.y releases share the SONAME libaimos.so.0, so any 0.x satisfies a request for 0.x.
+write_basic_package_version_file("${CMAKE_BINARY_DIR}/cmake/aimosConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
+install(FILES "${CMAKE_BINARY_DIR}/cmake/aimosConfig.cmake"
+              "${CMAKE_BINARY_DIR}/cmake/aimosConfigVersion.cmake"
+        DESTINATION "${aimos_cmake_dir}")

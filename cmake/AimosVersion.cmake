@@ -1,0 +1,15 @@
+# aimos_read_version(HEADER OUT_VAR): sets OUT_VAR to "MAJOR.MINOR.PATCH" from the
+# AIMOS_VERSION_* macros of the public header, so the version is written in one place only.
+function(aimos_read_version header out_var)
+  file(STRINGS "${header}" lines REGEX "^#define AIMOS_VERSION_(MAJOR|MINOR|PATCH) +[0-9]+")
+  set(parts "")
+  foreach(part MAJOR MINOR PATCH)
+    string(REGEX MATCH "AIMOS_VERSION_${part} +([0-9]+)" found "${lines}")
+    if(NOT found)
+      message(FATAL_ERROR "${header} lacks '#define AIMOS_VERSION_${part} <number>'")
+    endif()
+    list(APPEND parts "${CMAKE_MATCH_1}")
+  endforeach()
+  list(JOIN parts "." version)
+  set(${out_var} "${version}" PARENT_SCOPE)
+endfunction()
