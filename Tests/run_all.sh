@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Swift engine tests (golden parity with the PyTorch
-# reference), the C ABI test (with valgrind where installed), and the Python tool tests.
-# Usage: bash Tests/run_all.sh        (from anywhere; needs the packages .ci/run installs)
+# Runs every test of the project (needs the packages .ci/run installs):
+#   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
+#   the C ABI test (with valgrind where installed),
+#   the Python tools' tests (converter, synthesis, training, metrics),
+#   the embedding tests (Python binding, Fiji plugin, C example, CMake install + consumers).
+# Usage: bash Tests/run_all.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+export AIMOS_LIBRARY_DIR="$root/.build/release"
 
-echo "== swift build -c release"
-swift build -c release
+echo "== swift build -c release --static-swift-stdlib"
+swift build -c release --static-swift-stdlib
 echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
+echo "== Python tools"
+python3 -m pytest -q -rs Tools/tests
+echo "== Python binding"
+python3 -m pytest -q -rs Examples/python
+echo "== Fiji plugin"
+bash Examples/fiji/test.sh
+echo "== CMake build and ctest (C ABI test, C example, install + pkg-config and find_package consumers)"
+cmake -S . -B .build/cmake -DAIMOS_LIBRARY_DIR="$AIMOS_LIBRARY_DIR" >/dev/null
+cmake --build .build/cmake
+(cd .build/cmake && ctest --output-on-failure)
+echo "all test suites passed"

@@ -46,6 +46,9 @@ if(AIMOS_LIBRARY_DIR)
   set(aimos_products_dir "${AIMOS_LIBRARY_DIR}")
   set(aimos_build_commands "")
   set(aimos_build_depends "${AIMOS_LIBRARY_DIR}/libaimos.so")
+  if(AIMOS_HAS_COMMAND)
+    list(APPEND aimos_build_depends "${AIMOS_LIBRARY_DIR}/aimos-cli")
+  endif()
   set(aimos_build_comment "Staging the prebuilt libaimos.so from ${AIMOS_LIBRARY_DIR}")
   message(STATUS "aimos: using the prebuilt library in ${AIMOS_LIBRARY_DIR}")
 else()
@@ -57,7 +60,10 @@ else()
   set(aimos_products_dir "${AIMOS_SWIFT_SCRATCH_PATH}/release")
   set(aimos_build_comment "Building libaimos.so with swift build -c release")
   separate_arguments(aimos_extra_flags UNIX_COMMAND "${AIMOS_SWIFT_BUILD_FLAGS}")
-  set(aimos_swift_build "${AIMOS_SWIFT_EXECUTABLE}" build -c release
+  # --static-swift-stdlib: installed binaries must not need the Swift toolchain's runtime. The
+  # library gets it from its own linker flags too, but the command would otherwise link
+  # libswiftCore.so and libFoundationEssentials.so from the toolchain.
+  set(aimos_swift_build "${AIMOS_SWIFT_EXECUTABLE}" build -c release --static-swift-stdlib
       --package-path "${PROJECT_SOURCE_DIR}" --scratch-path "${AIMOS_SWIFT_SCRATCH_PATH}"
       ${aimos_extra_flags})
   set(aimos_build_commands COMMAND ${aimos_swift_build} --product aimos)

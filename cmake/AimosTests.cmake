@@ -31,6 +31,10 @@ if(AIMOS_LIBRARY_DIR)
   set(aimos_install_test_reuse --library-dir "${AIMOS_LIBRARY_DIR}")
 else()
   set(aimos_install_test_reuse --swift-scratch-path "${AIMOS_SWIFT_SCRATCH_PATH}")
+  if(AIMOS_SWIFT_BUILD_FLAGS)
+    # The same flags, or SwiftPM would rebuild this build's products with others.
+    list(APPEND aimos_install_test_reuse --swift-build-flags "${AIMOS_SWIFT_BUILD_FLAGS}")
+  endif()
 endif()
 add_test(NAME install_and_consume
          COMMAND bash "${PROJECT_SOURCE_DIR}/Tests/install/test_install.sh"

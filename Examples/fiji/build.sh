@@ -9,6 +9,8 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-$root/.build/fiji}
 IJ_JAR=${IJ_JAR:-/usr/share/java/ij.jar}
 JNA_JAR=${JNA_JAR:-/usr/share/java/jna.jar}
+command -v javac >/dev/null && command -v jar >/dev/null ||
+    { echo "javac/jar missing: apt-get install default-jdk-headless" >&2; exit 2; }
 for jar in "$IJ_JAR" "$JNA_JAR"; do
     test -f "$jar" || { echo "missing $jar: apt-get install imagej libij-java libjna-java, or set IJ_JAR/JNA_JAR" >&2; exit 2; }
 done

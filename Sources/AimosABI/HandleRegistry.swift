@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AimosCore
+import CAimosHeader
 
 /// The live handles handed out through the C ABI. A handle is the address of its Swift box;
 /// looking it up here (under a lock) turns a freed or foreign pointer into a clean error
@@ -55,4 +56,15 @@ final class ModelHandle {
 final class ResultHandle {
     let result: SegmentationResult
     init(result: SegmentationResult) { self.result = result }
+}
+
+extension HandleRegistry {
+    /// The live model behind a handle, or the INVALID_ARGUMENT status (with its message) to return.
+    func model(_ handle: OpaquePointer?, function: String) -> (ModelHandle?, aimos_status) {
+        guard handle != nil else { return (nil, LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is NULL")) }
+        guard let model = lookup(handle, as: ModelHandle.self) else {
+            return (nil, LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is not a live aimos model handle (freed, or not made by aimos_load_model)"))
+        }
+        return (model, AIMOS_OK)
+    }
 }

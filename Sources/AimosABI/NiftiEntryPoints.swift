@@ -9,10 +9,8 @@ public func aimos_segment_nifti(_ model: OpaquePointer?, _ inputPath: UnsafePoin
                                 _ outputLabelsPath: UnsafePointer<CChar>?,
                                 _ options: UnsafePointer<aimos_options>?) -> aimos_status {
     let function = "aimos_segment_nifti"
-    guard model != nil else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is NULL") }
-    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is not a live aimos model handle (freed, or not made by aimos_load_model)")
-    }
+    let (found, status) = HandleRegistry.shared.model(model, function: function)
+    guard let handle = found else { return status }
     guard let inputPath = inputPath else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): input_path is NULL") }
     guard let outputLabelsPath = outputLabelsPath else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): output_labels_path is NULL")

@@ -19,10 +19,8 @@ public func aimos_segment_volume(_ model: OpaquePointer?, _ volume: UnsafePointe
     guard let outResult = outResult else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): out_result is NULL")
     }
-    guard model != nil else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is NULL") }
-    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is not a live aimos model handle (freed, or not made by aimos_load_model)")
-    }
+    let (found, status) = HandleRegistry.shared.model(model, function: function)
+    guard let handle = found else { return status }
     guard let volume = volume?.pointee else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): volume is NULL")
     }

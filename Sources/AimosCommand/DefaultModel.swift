@@ -1,3 +1,6 @@
+import AimosCore
+import AimosPipeline
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,5 +25,17 @@ enum DefaultModel {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         return n > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    }
+}
+
+extension DefaultModel {
+    /// Loads the model at `path`, or the bundled one; failures are model errors (exit code 3).
+    static func load(_ path: String?) throws -> (path: String, model: AimosModel) {
+        guard let resolved = path ?? DefaultModel.path() else {
+            throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled demo model was not found (set AIMOS_MODEL)"))
+        }
+        do { return (resolved, try AimosModel(path: resolved)) } catch let e as AimosError {
+            throw JobError(stage: .model, error: e)
+        }
     }
 }

@@ -10,13 +10,7 @@ struct InfoCommand: ParsableCommand {
     var model: String?
 
     func run() throws {
-        guard let path = model ?? DefaultModel.path() else {
-            throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled demo model was not found"))
-        }
-        let loaded: AimosModel
-        do { loaded = try AimosModel(path: path) } catch let e as AimosError {
-            throw JobError(stage: .model, error: e)
-        }
+        let (path, loaded) = try DefaultModel.load(model)
         let m = loaded.metadata
         print("model:        \(path)")
         print("architecture: \(m.values.architecture.name)")

@@ -51,13 +51,7 @@ struct SegmentCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let modelPath = model ?? DefaultModel.path() else {
-            throw JobError(stage: .model, error: AimosError(.io, "no --model given and the bundled demo model was not found (set AIMOS_MODEL)"))
-        }
-        let loaded: AimosModel
-        do { loaded = try AimosModel(path: modelPath) } catch let e as AimosError {
-            throw JobError(stage: .model, error: e)
-        }
+        let loaded = try DefaultModel.load(model).model
         var job = SegmentationJob(inputPath: input, outputPath: output)
         job.probabilitiesPath = probabilities
         job.uncertaintyPath = uncertainty

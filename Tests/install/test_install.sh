@@ -7,6 +7,7 @@
 # relocatable) and installs again with `cmake --install --prefix` (the .pc must follow).
 #
 #   Tests/install/test_install.sh [--work-dir DIR] [--swift-scratch-path DIR | --library-dir DIR]
+#                                 [--swift-build-flags FLAGS]
 #
 #   --work-dir DIR            build/, prefix/ and the consumers go there (default: a temporary
 #                             directory, removed afterwards)
@@ -14,16 +15,20 @@
 #                             instead of building the library from scratch (1-2 minutes)
 #   --library-dir DIR         install this prebuilt libaimos.so (default: $AIMOS_LIBRARY_DIR if
 #                             set) instead of running swift build
+#   --swift-build-flags FLAGS extra swift build arguments (CMake's AIMOS_SWIFT_BUILD_FLAGS); give
+#                             the same as the build whose scratch directory is reused
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/Tests/install"
 
-work="" scratch="" library_dir="${AIMOS_LIBRARY_DIR:-}"
+work="" scratch="" library_dir="${AIMOS_LIBRARY_DIR:-}" swift_flags=""
 while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || { echo "$1 needs a value" >&2; exit 2; }
     case "$1" in
         --work-dir) work=$2; shift 2 ;;
         --swift-scratch-path) scratch=$2; library_dir=""; shift 2 ;;
         --library-dir) library_dir=$2; shift 2 ;;
+        --swift-build-flags) swift_flags=$2; shift 2 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -57,8 +62,9 @@ model_classes=3
 configure_args=(-DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_TESTING=OFF -DAIMOS_BUILD_EXAMPLES=OFF)
 if [ -n "$library_dir" ]; then
     configure_args+=(-DAIMOS_LIBRARY_DIR="$library_dir")
-elif [ -n "$scratch" ]; then
-    configure_args+=(-DAIMOS_SWIFT_SCRATCH_PATH="$scratch")
+else
+    configure_args+=(-DAIMOS_SWIFT_BUILD_FLAGS="$swift_flags")
+    [ -z "$scratch" ] || configure_args+=(-DAIMOS_SWIFT_SCRATCH_PATH="$scratch")
 fi
 echo "== cmake configure, build, install into $prefix"
 quiet cmake -S "$root" -B "$build" "${configure_args[@]}"

@@ -49,5 +49,6 @@ expect_failure() {
 }
 expect_failure 1 "AIMOS_ERROR_IO" "$example" "$scratch/no_such_model.safetensors" "$scratch/scan_int16.nii" "$scratch/x.nii"
 expect_failure 1 "cannot read the NIfTI scan" "$example" "$model" "$scratch/no_such_scan.nii" "$scratch/x.nii"
+expect_failure 1 "does not read back" "$example" "$model" "$scratch/scan_int16.nii" "$scratch/no_such_dir/x.nii"
 expect_failure 2 "usage" "$example" "$model"
-echo "C example test: PASSED (3 scans, 3 failure cases)"
+echo "C example test: PASSED (3 scans, 4 failure cases)"

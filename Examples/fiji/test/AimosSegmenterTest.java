@@ -27,48 +27,20 @@ public final class AimosSegmenterTest {
     static final int NZ = 6;
     static final double[] SPACING_MM = {0.1, 0.2, 0.3};
 
-    private static int passed;
-    private static int failed;
     private static String model;
 
     public static void main(String[] args) {
         model = args[0];
-        run("16-bit stack equals the C API", AimosSegmenterTest::sixteenBitStackEqualsTheCApi);
-        run("micron calibration gives mm3", AimosSegmenterTest::micronCalibrationGivesMm3);
-        run("axis 0 equals the C API", AimosSegmenterTest::axisZeroEqualsTheCApi);
-        run("slices are independent along the chosen axis", AimosSegmenterTest::slicesAreIndependentAlongTheAxis);
-        run("8-bit and 32-bit images", AimosSegmenterTest::eightAndThirtyTwoBitImages);
-        run("progress and cancel", AimosSegmenterTest::progressAndCancel);
-        run("errors", AimosSegmenterTest::errors);
-        run("label LUT", AimosSegmenterTest::labelLut);
-        run("struct layout matches the library", AimosSegmenterTest::structLayoutMatchesTheLibrary);
-        System.out.println(passed + " passed, " + failed + " failed");
-        System.exit(failed == 0 && passed > 0 ? 0 : 1);
-    }
-
-    interface Test {
-        void run() throws Exception;
-    }
-
-    private static void run(String name, Test test) {
-        int before = failed;
-        try {
-            test.run();
-        } catch (Throwable error) {
-            failed++;
-            System.out.println("FAIL " + name + ": " + error);
-            error.printStackTrace(System.out);
-        }
-        System.out.println((failed == before ? "ok   " : "FAIL ") + name);
-    }
-
-    private static void check(boolean ok, String what) {
-        if (ok) {
-            passed++;
-        } else {
-            failed++;
-            System.out.println("  failed: " + what);
-        }
+        Checks.test("16-bit stack equals the C API", AimosSegmenterTest::sixteenBitStackEqualsTheCApi);
+        Checks.test("micron calibration gives mm3", AimosSegmenterTest::micronCalibrationGivesMm3);
+        Checks.test("axis 0 equals the C API", AimosSegmenterTest::axisZeroEqualsTheCApi);
+        Checks.test("slices are independent along the chosen axis", AimosSegmenterTest::slicesAreIndependentAlongTheAxis);
+        Checks.test("8-bit and 32-bit images", AimosSegmenterTest::eightAndThirtyTwoBitImages);
+        Checks.test("progress and cancel", AimosSegmenterTest::progressAndCancel);
+        Checks.test("errors", AimosSegmenterTest::errors);
+        Checks.test("label LUT", AimosSegmenterTest::labelLut);
+        Checks.test("struct layout matches the library", AimosSegmenterTest::structLayoutMatchesTheLibrary);
+        Checks.finish();
     }
 
     // --- synthetic input -------------------------------------------------------------------
@@ -147,31 +119,31 @@ public final class AimosSegmenterTest {
         DirectAnswer direct = DirectAnswer.uint16(model, voxels, NX, NY, NZ, SPACING_MM, 2);
 
         ImagePlus labels = result.labels;
-        check(labels.getBitDepth() == 8, "labels are 8-bit, got " + labels.getBitDepth());
-        check(labels.getWidth() == NX && labels.getHeight() == NY && labels.getStackSize() == NZ,
+        Checks.check(labels.getBitDepth() == 8, "labels are 8-bit, got " + labels.getBitDepth());
+        Checks.check(labels.getWidth() == NX && labels.getHeight() == NY && labels.getStackSize() == NZ,
               "labels are 23x17x6, got " + labels.getWidth() + "x" + labels.getHeight() + "x" + labels.getStackSize());
-        check(labels.getTitle().equals("synthetic-labels"), "title synthetic-labels, got " + labels.getTitle());
+        Checks.check(labels.getTitle().equals("synthetic-labels"), "title synthetic-labels, got " + labels.getTitle());
         Calibration calibration = labels.getCalibration();
-        check(calibration.pixelWidth == 0.1 && calibration.pixelHeight == 0.2 && calibration.pixelDepth == 0.3
+        Checks.check(calibration.pixelWidth == 0.1 && calibration.pixelHeight == 0.2 && calibration.pixelDepth == 0.3
               && calibration.getUnit().equals("mm"), "labels keep the input calibration");
         byte[] flat = flatten(labels);
-        check(java.util.Arrays.equals(flat, direct.labels), "labels equal the C API's");
-        check(count(flat, 0) != flat.length && count(flat, 1) + count(flat, 2) != flat.length,
+        Checks.check(java.util.Arrays.equals(flat, direct.labels), "labels equal the C API's");
+        Checks.check(count(flat, 0) != flat.length && count(flat, 1) + count(flat, 2) != flat.length,
               "more than one class present (else the comparison is weak)");
 
         ResultsTable table = result.volumes;
-        check(table.size() == 3, "one row per class, got " + table.size());
+        Checks.check(table.size() == 3, "one row per class, got " + table.size());
         String[] names = {"background", "Brain", "Heart"};
         double voxelMm3 = 0.1 * 0.2 * 0.3;
         for (int c = 0; c < table.size(); c++) {
             long voxelsOfClass = count(flat, c);
-            check(table.getStringValue("Class", c).equals(names[c]), "row " + c + " is " + names[c]);
-            check(table.getValue("Index", c) == c, "row " + c + " index");
-            check(table.getValue("Voxels", c) == voxelsOfClass, "row " + c + " voxel count " + voxelsOfClass);
+            Checks.check(table.getStringValue("Class", c).equals(names[c]), "row " + c + " is " + names[c]);
+            Checks.check(table.getValue("Index", c) == c, "row " + c + " index");
+            Checks.check(table.getValue("Voxels", c) == voxelsOfClass, "row " + c + " voxel count " + voxelsOfClass);
             double mm3 = table.getValue("Volume_mm3", c);
-            check(Math.abs(mm3 - direct.volumesMm3[c]) < 1e-9, "row " + c + " mm3 " + mm3 + " = C API " + direct.volumesMm3[c]);
-            check(Math.abs(mm3 - voxelsOfClass * voxelMm3) < 1e-9, "row " + c + " mm3 = voxels x 0.006");
-            check(Math.abs(table.getValue("Volume_mL", c) - mm3 / 1000) < 1e-12, "row " + c + " mL = mm3 / 1000");
+            Checks.check(Math.abs(mm3 - direct.volumesMm3[c]) < 1e-9, "row " + c + " mm3 " + mm3 + " = C API " + direct.volumesMm3[c]);
+            Checks.check(Math.abs(mm3 - voxelsOfClass * voxelMm3) < 1e-9, "row " + c + " mm3 = voxels x 0.006");
+            Checks.check(Math.abs(table.getValue("Volume_mL", c) - mm3 / 1000) < 1e-12, "row " + c + " mL = mm3 / 1000");
         }
     }
 
@@ -179,11 +151,11 @@ public final class AimosSegmenterTest {
         int[] voxels = patternVoxels();
         AimosSegmenter.Result inMm = segment(sixteenBit(voxels, SPACING_MM, "mm"), 2);
         AimosSegmenter.Result inMicrons = segment(sixteenBit(voxels, new double[] {100, 200, 300}, "\u00b5m"), 2);
-        check(java.util.Arrays.equals(flatten(inMm.labels), flatten(inMicrons.labels)), "same labels in any unit");
+        Checks.check(java.util.Arrays.equals(flatten(inMm.labels), flatten(inMicrons.labels)), "same labels in any unit");
         for (int c = 0; c < 3; c++) {
             double mm3 = inMm.volumes.getValue("Volume_mm3", c);
             double fromMicrons = inMicrons.volumes.getValue("Volume_mm3", c);
-            check(Math.abs(mm3 - fromMicrons) < 1e-9 * Math.max(1, mm3), "class " + c + ": " + fromMicrons + " mm3 from um, " + mm3 + " from mm");
+            Checks.check(Math.abs(mm3 - fromMicrons) < 1e-9 * Math.max(1, mm3), "class " + c + ": " + fromMicrons + " mm3 from um, " + mm3 + " from mm");
         }
     }
 
@@ -191,9 +163,9 @@ public final class AimosSegmenterTest {
         int[] voxels = patternVoxels();
         byte[] alongX = flatten(segment(sixteenBit(voxels, SPACING_MM, "mm"), 0).labels);
         byte[] alongZ = flatten(segment(sixteenBit(voxels, SPACING_MM, "mm"), 2).labels);
-        check(java.util.Arrays.equals(alongX, DirectAnswer.uint16(model, voxels, NX, NY, NZ, SPACING_MM, 0).labels),
+        Checks.check(java.util.Arrays.equals(alongX, DirectAnswer.uint16(model, voxels, NX, NY, NZ, SPACING_MM, 0).labels),
               "axis 0 labels equal the C API's");
-        check(!java.util.Arrays.equals(alongX, alongZ), "axis 0 and axis 2 differ (else the check is vacuous)");
+        Checks.check(!java.util.Arrays.equals(alongX, alongZ), "axis 0 and axis 2 differ (else the check is vacuous)");
     }
 
     /** Slices are segmented independently: changing one changes labels only there. */
@@ -225,8 +197,8 @@ public final class AimosSegmenterTest {
                     onlyThere &= position[axis] == index;
                 }
             }
-            check(differing > 0, "axis " + axis + ": the change shows in the labels");
-            check(onlyThere, "axis " + axis + ": labels changed only where the input did");
+            Checks.check(differing > 0, "axis " + axis + ": the change shows in the labels");
+            Checks.check(onlyThere, "axis " + axis + ": labels changed only where the input did");
         }
     }
 
@@ -253,9 +225,9 @@ public final class AimosSegmenterTest {
         }
         byte[] fromBytes = flatten(segment(calibrated(new ImagePlus("b", byteStack), SPACING_MM, "mm"), 2).labels);
         byte[] fromFloats = flatten(segment(calibrated(new ImagePlus("f", floatStack), SPACING_MM, "mm"), 2).labels);
-        check(java.util.Arrays.equals(fromBytes, DirectAnswer.uint16(model, bytes, NX, NY, NZ, SPACING_MM, 2).labels),
+        Checks.check(java.util.Arrays.equals(fromBytes, DirectAnswer.uint16(model, bytes, NX, NY, NZ, SPACING_MM, 2).labels),
               "8-bit labels equal the C API's on the same values");
-        check(java.util.Arrays.equals(fromFloats, DirectAnswer.float32(model, floats, NX, NY, NZ, SPACING_MM, 2).labels),
+        Checks.check(java.util.Arrays.equals(fromFloats, DirectAnswer.float32(model, floats, NX, NY, NZ, SPACING_MM, 2).labels),
               "32-bit labels equal the C API's");
     }
 
@@ -271,23 +243,23 @@ public final class AimosSegmenterTest {
             for (int i = 0; i < calls.size(); i++) {
                 counted &= calls.get(i)[0] == i + 1 && calls.get(i)[1] == NZ;
             }
-            check(counted, "progress reports 1..6 of 6, got " + calls.size() + " calls");
+            Checks.check(counted, "progress reports 1..6 of 6, got " + calls.size() + " calls");
 
             int[] cancelCalls = {0};
             try {
                 segmenter.segment(image, 2, 1, (done, total) -> ++cancelCalls[0] >= 2);
-                check(false, "cancel raises AimosException");
+                Checks.check(false, "cancel raises AimosException");
             } catch (AimosException error) {
-                check(error.status() == AimosLibrary.AIMOS_ERROR_CANCELLED, "cancel status, got " + error.statusName());
-                check(cancelCalls[0] == 2, "stopped after the second slice, got " + cancelCalls[0]);
+                Checks.check(error.status() == AimosLibrary.AIMOS_ERROR_CANCELLED, "cancel status, got " + error.statusName());
+                Checks.check(cancelCalls[0] == 2, "stopped after the second slice, got " + cancelCalls[0]);
             }
             try {
                 segmenter.segment(image, 2, 1, (done, total) -> {
                     throw new IllegalStateException("listener failed");
                 });
-                check(false, "a listener's exception is re-thrown");
+                Checks.check(false, "a listener's exception is re-thrown");
             } catch (IllegalStateException error) {
-                check(error.getMessage().equals("listener failed"), "the listener's own exception comes back");
+                Checks.check(error.getMessage().equals("listener failed"), "the listener's own exception comes back");
             }
         }
     }
@@ -296,10 +268,10 @@ public final class AimosSegmenterTest {
         String missing = "/nonexistent/dir/model.safetensors";
         try {
             new AimosSegmenter(missing).close();
-            check(false, "a missing model file raises");
+            Checks.check(false, "a missing model file raises");
         } catch (AimosException error) {
-            check(error.status() == AimosLibrary.AIMOS_ERROR_IO, "missing file: status IO, got " + error.statusName());
-            check(error.getMessage().contains(missing), "message names the path: " + error.getMessage());
+            Checks.check(error.status() == AimosLibrary.AIMOS_ERROR_IO, "missing file: status IO, got " + error.statusName());
+            Checks.check(error.getMessage().contains(missing), "message names the path: " + error.getMessage());
         }
         float[] floats = new float[NX * NY];
         ImageStack stack = new ImageStack(NX, NY);
@@ -313,10 +285,10 @@ public final class AimosSegmenterTest {
         stack.getProcessor(3).setf(4, 3, Float.NaN);  // x=4, y=3, slice 3 = z 2
         try {
             segment(calibrated(new ImagePlus("nan", stack), SPACING_MM, "mm"), 2);
-            check(false, "a NaN voxel raises");
+            Checks.check(false, "a NaN voxel raises");
         } catch (AimosException error) {
-            check(error.status() == AimosLibrary.AIMOS_ERROR_INVALID_ARGUMENT, "NaN: INVALID_ARGUMENT, got " + error.statusName());
-            check(error.getMessage().contains("(x=4, y=3, z=2)"), "NaN position in x, y, slice-1: " + error.getMessage());
+            Checks.check(error.status() == AimosLibrary.AIMOS_ERROR_INVALID_ARGUMENT, "NaN: INVALID_ARGUMENT, got " + error.statusName());
+            Checks.check(error.getMessage().contains("(x=4, y=3, z=2)"), "NaN position in x, y, slice-1: " + error.getMessage());
         }
         ImagePlus rgb = new ImagePlus("rgb", new ColorProcessor(NX, NY));
         expectIllegalArgument(() -> segment(rgb, 2), "RGB", "RGB");
@@ -326,36 +298,36 @@ public final class AimosSegmenterTest {
         expectIllegalArgument(() -> segment(sixteenBit(patternVoxels(), SPACING_MM, "furlong"), 2), "furlong", "unknown unit");
     }
 
-    static void expectIllegalArgument(Test test, String needle, String what) throws Exception {
+    static void expectIllegalArgument(Checks.Body test, String needle, String what) throws Exception {
         try {
             test.run();
-            check(false, what + " raises IllegalArgumentException");
+            Checks.check(false, what + " raises IllegalArgumentException");
         } catch (IllegalArgumentException error) {
-            check(error.getMessage().contains(needle), what + ": message '" + error.getMessage() + "' names " + needle);
+            Checks.check(error.getMessage().contains(needle), what + ": message '" + error.getMessage() + "' names " + needle);
         }
     }
 
     static void labelLut() throws Exception {
         LUT lut = LabelLut.create();
-        check(lut.getRGB(0) == 0xFF000000, "label 0 is black");
+        Checks.check(lut.getRGB(0) == 0xFF000000, "label 0 is black");
         Set<Integer> colours = new HashSet<>();
         for (int i = 0; i < 256; i++) {
             colours.add(lut.getRGB(i));
         }
-        check(colours.size() == 256, "256 distinct colours, got " + colours.size());
+        Checks.check(colours.size() == 256, "256 distinct colours, got " + colours.size());
         ImagePlus labels = segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), 2).labels;
-        check(labels.getProcessor().getLut().getRGB(1) == lut.getRGB(1)
+        Checks.check(labels.getProcessor().getLut().getRGB(1) == lut.getRGB(1)
               && labels.getProcessor().getLut().getRGB(2) == lut.getRGB(2), "the label image uses the label LUT");
-        check(labels.getDisplayRangeMin() == 0 && labels.getDisplayRangeMax() == 255, "display range 0..255 maps indices to LUT entries");
+        Checks.check(labels.getDisplayRangeMin() == 0 && labels.getDisplayRangeMax() == 255, "display range 0..255 maps indices to LUT entries");
     }
 
     static void structLayoutMatchesTheLibrary() {
         AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
         AimosSegmenter.library().aimos_options_init(options);
-        check(options.struct_size == options.size(), "sizeof(aimos_options) " + options.struct_size + " = JNA size " + options.size());
-        check(options.slice_axis == -1 && options.threads == 0 && options.keep_probabilities == 0 && options.progress == null,
+        Checks.check(options.struct_size == options.size(), "sizeof(aimos_options) " + options.struct_size + " = JNA size " + options.size());
+        Checks.check(options.slice_axis == -1 && options.threads == 0 && options.keep_probabilities == 0 && options.progress == null,
               "aimos_options_init defaults");
-        check(new AimosLibrary.aimos_volume().size() == 64, "aimos_volume is 64 bytes (pointer, enum + pad, 3 int64, 3 double)");
-        check(AimosSegmenter.library().aimos_version().matches("\\d+\\.\\d+\\.\\d+"), "aimos_version");
+        Checks.check(new AimosLibrary.aimos_volume().size() == 64, "aimos_volume is 64 bytes (pointer, enum + pad, 3 int64, 3 double)");
+        Checks.check(AimosSegmenter.library().aimos_version().matches("\\d+\\.\\d+\\.\\d+"), "aimos_version");
     }
 }

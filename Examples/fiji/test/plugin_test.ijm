@@ -1,6 +1,6 @@
 // Drives the plugin the way a user's macro does. Argument: "<output dir>|<model file>".
-// Writes input.tif, labels.tif, volumes.csv and prefs.txt for MacroOutputCheck to compare
-// with the C API, then runs the plugin once more with a missing model to show the error path.
+// Writes input.tif, labels.tif, volumes.csv, prefs.txt and labels_axis0.tif for MacroOutputCheck
+// to compare with the C API.
 args = split(getArgument(), "|");
 out = args[0];
 model = args[1];
@@ -24,9 +24,13 @@ saveAs("Results", out + "/volumes.csv");
 File.saveString(call("ij.Prefs.get", "aimos.model", "(unset)") + "\n" + call("ij.Prefs.get", "aimos.axis", "(unset)") + "\n"
     + labelsTitle + "\n", out + "/prefs.txt");
 
-// The error path: the library's message must reach the user through IJ.error. Redirected to the
-// log (stdout in batch mode), because a modal error dialog would wait for a click forever.
+// Another axis, so that the axis option demonstrably reaches the library (2 is also the model's own).
 selectImage("input.tif");
-call("ij.IJ.redirectErrorMessages");
-run("AIMOS Organ Segmentation", "model=[" + out + "/missing.safetensors] axis=2");
-print("macro finished");
+run("AIMOS Organ Segmentation", "model=[" + model + "] axis=0");
+saveAs("Tiff", out + "/labels_axis0.tif");
+
+// The error path: the library's message must reach IJ.error; PluginErrorProbe runs the plugin so
+// that the message lands on stdout (see there why), which test.sh keeps for MacroOutputCheck.
+selectImage("input.tif");
+call("PluginErrorProbe.run", "model=[" + out + "/missing.safetensors] axis=2");
+print("plugin_test.ijm finished");

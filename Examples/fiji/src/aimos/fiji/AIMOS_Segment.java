@@ -53,6 +53,7 @@ public class AIMOS_Segment implements PlugIn {
             result.labels.show();
             // The system table, so that macros (saveAs("Results"), getResult) and Measure-style tools see it.
             Analyzer.setResultsTable(result.volumes);
+            AimosSegmenter.formatVolumeTable(result.volumes);
             result.volumes.show("Results");
             IJ.showStatus(TITLE + ": done");
         } catch (AimosException error) {

@@ -210,11 +210,20 @@ public final class AimosSegmenter implements AutoCloseable {
             table.addValue("Volume_mm3", mm3);
             table.addValue("Volume_mL", mm3 / 1000.0);
         }
+        formatVolumeTable(table);
+        return table;
+    }
+
+    /**
+     * Integers without decimals, volumes with enough of them, no row numbers. Call it again after
+     * Analyzer.setResultsTable, which resets the format of the table it is given.
+     */
+    public static void formatVolumeTable(ResultsTable table) {
+        table.showRowNumbers(false);
         table.setDecimalPlaces(table.getColumnIndex("Index"), 0);
         table.setDecimalPlaces(table.getColumnIndex("Voxels"), 0);
         table.setDecimalPlaces(table.getColumnIndex("Volume_mm3"), 6);
         table.setDecimalPlaces(table.getColumnIndex("Volume_mL"), 9);
-        return table;
     }
 
     /** Millimetres per calibration unit; an uncalibrated image ("pixel") counts as 1 mm per pixel. */
