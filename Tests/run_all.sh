@@ -16,6 +16,8 @@ echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
+echo "== aimos volumes on the real label maps (../shared)"
+python3 -m pytest -q -rs Tests/cli
 echo "== Python tools"
 python3 -m pytest -q -rs Tools/tests
 echo "== Python binding"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthesises CT-like or light-sheet-like mouse scans with organ labels from real label maps.
+r"""Synthesises CT-like or light-sheet-like mouse scans with organ labels from real label maps.
 
 Training / test data (DIR/dataset.json plus NIfTI files, see Tools/aimostools/synthesis.py):
 
@@ -12,7 +12,11 @@ Training / test data (DIR/dataset.json plus NIfTI files, see Tools/aimostools/sy
 rosenhain_ct280) gets that sibling, resampled with the same transform, as its second annotation.
 Maps not described in a labels.json beside them need --label-mapping (see aimostools/organs.py).
 
-One small CT-like sample scan (int16 HU) for demos, fixed by the seed:
+Scans are in one anatomical layout whatever the map's: axis 0 left-right, axis 1 head-tail,
+axis 2 dorsal-ventral (AIMOS slices along axis 2 are coronal views).
+
+One small CT-like sample scan for demos (0.5 mm, int16 HU, air clipped at -1000 HU, no
+geometric augmentation or artefacts, low noise), fixed by the seed:
 
     python3 Tools/synthesize.py --maps ../shared/data/label-maps/digimouse_atlas.nii.gz \
         --sample sample_scan.nii.gz --sample-labels sample_labels.nii.gz --seed 1
@@ -27,19 +31,24 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aimostools import synthesis  # noqa: E402
 
-SAMPLE_SPACING_MM = 0.4
+# The sample must stay small enough to commit (well under 1 MB): 0.5 mm voxels, int16 HU, and
+# air clipped at -1000 HU as in exports that store HU + 1000 as unsigned integers (noisy air
+# alone would double the compressed size).
+SAMPLE_SPACING_MM = 0.5
+SAMPLE_AIR_FLOOR_HU = -1000
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--maps", nargs="+", required=True, help="label maps (NIfTI)")
-    parser.add_argument("--label-mapping", help="JSON describing the maps' labels (default: labels.json beside each map)")
+    parser.add_argument("--label-mapping",
+                        help="JSON describing the maps' labels (default: labels.json beside each map)")
     parser.add_argument("--out", help="output directory of the dataset")
     parser.add_argument("--count", type=int, default=1, help="scans per map (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first case (default 0)")
     parser.add_argument("--modality", choices=["ct", "lightsheet", "mixed"], default="ct")
     parser.add_argument("--spacing-range", nargs=2, type=float, metavar=("MIN", "MAX"),
-                        help="voxel size range in mm (default 0.1 0.5; sample: 0.4 0.4)")
+                        help="voxel size range in mm (default 0.1 0.5; sample: 0.5 0.5)")
     parser.add_argument("--max-dim", type=int, help="crop the field of view to at most this many voxels per axis")
     parser.add_argument("--second-annotation", action="store_true",
                         help="also write a synthetic second annotation (labels2)")
@@ -58,6 +67,8 @@ def parse_args(argv):
         parser.error("--out is required (or --sample / --sample-labels)")
     if args.count < 1 or args.seed < 0:
         parser.error("--count must be >= 1 and --seed >= 0")
+    if args.max_dim is not None and args.max_dim < 8:
+        parser.error("--max-dim must be at least 8")
     if args.spacing_range and not 0 < args.spacing_range[0] <= args.spacing_range[1]:
         parser.error("--spacing-range needs 0 < MIN <= MAX")
     return args
@@ -80,7 +91,10 @@ def make_sample(args):
                                          geometry=False, artefacts=False, noise_level="low")
     started = time.perf_counter()
     case = synthesis.synthesize_case(label_map, args.seed, options)
-    synthesis.write_nifti(args.sample, np.round(case.scan).astype(np.int16), case.spacing, False)
+    for path in (args.sample, args.sample_labels):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    scan = np.maximum(np.round(case.scan), SAMPLE_AIR_FLOOR_HU).astype(np.int16)
+    synthesis.write_nifti(args.sample, scan, case.spacing, False)
     synthesis.write_nifti(args.sample_labels, case.labels, case.spacing, True)
     print(f"{args.sample}: {case.scan.shape} at {case.spacing} mm in {time.perf_counter() - started:.1f} s")
 

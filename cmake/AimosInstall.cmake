@@ -18,6 +18,12 @@ if(AIMOS_HAS_COMMAND)
   install(PROGRAMS "${AIMOS_STAGED_COMMAND}" DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
 
+# The bundled demo model, where `aimos` looks when no --model is given.
+if(EXISTS "${PROJECT_SOURCE_DIR}/models/aimos-demo.safetensors")
+  install(FILES "${PROJECT_SOURCE_DIR}/models/aimos-demo.safetensors"
+          DESTINATION "${CMAKE_INSTALL_DATADIR}/aimos/models")
+endif()
+
 # pkg-config: written at install time for the prefix installed to.
 install(CODE "
   set(AIMOS_PC_TEMPLATE \"${PROJECT_SOURCE_DIR}/pkgconfig/aimos.pc.in\")

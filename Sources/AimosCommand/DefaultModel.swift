@@ -9,7 +9,7 @@ import Glibc
 /// <prefix>/share/aimos/models/ next to an installed binary, then models/ of the source tree
 /// for a binary in .build/<config>/.
 enum DefaultModel {
-    static let fileName = "aimos-demo-unet64.safetensors"
+    static let fileName = "aimos-demo.safetensors"
 
     static func path() -> String? {
         if let env = getenv("AIMOS_MODEL") { return String(cString: env) }

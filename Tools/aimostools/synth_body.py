@@ -58,11 +58,12 @@ def body_envelope(labels, spacing, body_labels, rng):
             r = np.maximum(r, 0.6 * np.median(r)) + margin_mm / spacing[axis]
             radius[inside] = scipy.ndimage.gaussian_filter1d(r, smoothing, mode="nearest")
             center[inside] = scipy.ndimage.gaussian_filter1d(center[inside], smoothing, mode="nearest")
-        params.append((np.nan_to_num(center), np.nan_to_num(radius, nan=1e-6)))
+        params.append((np.nan_to_num(center), np.nan_to_num(radius, nan=0.0)))
     (cx, rx), (cz, rz) = params
+    labelled = (rx > 0) & (rz > 0)       # no body beyond the labelled range along the body axis
     x = np.arange(labels.shape[0], dtype=np.float32)[:, None, None]
     z = np.arange(labels.shape[2], dtype=np.float32)[None, None, :]
     dx = np.abs((x - cx[None, :, None].astype(np.float32)) / np.maximum(rx, 1e-6)[None, :, None].astype(np.float32))
     dz = np.abs((z - cz[None, :, None].astype(np.float32)) / np.maximum(rz, 1e-6)[None, :, None].astype(np.float32))
-    envelope = dx ** exponent + dz ** exponent <= 1.0
+    envelope = (dx ** exponent + dz ** exponent <= 1.0) & labelled[None, :, None]
     return envelope | foreground

@@ -27,7 +27,7 @@ SLAB_VOXELS = 2_000_000
 class Transform:
     """Parameters of the backward map from output to source positions (all in mm)."""
     matrix: np.ndarray          # 3x3, A above
-    bend_mm: np.ndarray         # (left-right, dorsal-ventral) displacement at the body ends
+    bend_mm: np.ndarray         # (left-right, dorsal-ventral) displacement one half-length from the bend centre
     bend_center: float          # where along the body axis the bend is zero (fraction of half-length)
     elastic_mm: float           # standard deviation of the elastic displacement
     elastic_scale_mm: float     # size of its features
@@ -55,8 +55,9 @@ def random_transform(rng, enabled=True):
 
 @dataclass
 class OutputGrid:
-    """The output voxels: shape, voxel size (mm) and the mm position (relative to the output
-    centre) of voxel 0 along each axis; half_length is half the uncropped body-axis extent."""
+    """Output voxels: shape, voxel size (mm) and the mm position (relative to the output
+    centre) of voxel 0 along each axis; half_length is half the body-axis extent of the
+    uncropped grid (the bend is a parabola over it)."""
     shape: tuple
     spacing: float
     origin_mm: np.ndarray
@@ -66,36 +67,19 @@ class OutputGrid:
         return self.origin_mm[axis] + np.arange(self.shape[axis]) * self.spacing
 
 
-def plan_output_grid(rng, body_box_mm, transform, spacing, crop=True, max_dim=None):
-    """Output grid that holds the transformed body box (2x3 array: low and high corner in mm,
-    relative to the source centre) with an air margin, then randomly cropped (more often along
-    the body axis, as scans that miss the head or tail) and cut to at most max_dim voxels."""
+def plan_output_grid(body_box_mm, transform, spacing):
+    """A grid certain to hold the transformed body: the body box (2x3 array, low and high
+    corner in mm relative to the source centre) mapped through the inverse affine part, plus
+    room for the bend and elastic displacement. choose_window later cuts it to the body."""
     corners = np.array([[body_box_mm[i][0], body_box_mm[j][1], body_box_mm[k][2]]
                         for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    forward = np.linalg.inv(transform.matrix)
-    mapped = corners @ forward.T
-    margin = rng.uniform(1.0, 3.0) + np.abs(transform.bend_mm).max() + 3 * transform.elastic_mm
+    mapped = corners @ np.linalg.inv(transform.matrix).T
+    bend = (1 + abs(transform.bend_center)) ** 2 * np.abs(transform.bend_mm).max()  # parabola at the grid ends
+    margin = 2.0 + bend + 4 * transform.elastic_mm
     low, high = mapped.min(axis=0) - margin, mapped.max(axis=0) + margin
-    full_shape = np.ceil((high - low) / spacing).astype(int) + 1
-    center = (low + high) / 2
-    start = np.zeros(3, int)
-    stop = full_shape.copy()
-    if crop:
-        for axis in range(3):
-            probability, most = (0.6, 0.2) if axis == 1 else (0.25, 0.1)
-            if rng.random() < probability:
-                start[axis] += int(rng.uniform(0, most) * full_shape[axis])
-            if rng.random() < probability:
-                stop[axis] -= int(rng.uniform(0, most) * full_shape[axis])
-    if max_dim is not None:
-        for axis in range(3):
-            excess = stop[axis] - start[axis] - max_dim
-            if excess > 0:
-                start[axis] += int(rng.integers(0, excess + 1))
-                stop[axis] = start[axis] + max_dim
-    origin = center - (full_shape - 1) / 2 * spacing + start * spacing
-    return OutputGrid(tuple(int(n) for n in stop - start), float(spacing), origin,
-                      float((high[1] - low[1]) / 2))
+    shape = np.ceil((high - low) / spacing).astype(int) + 1
+    origin = (low + high) / 2 - (shape - 1) / 2 * spacing
+    return OutputGrid(tuple(int(n) for n in shape), float(spacing), origin, float((high[1] - low[1]) / 2))
 
 
 @dataclass
@@ -109,6 +93,18 @@ class CoordinateLattice:
         """Lowest and highest source coordinate reached, per axis."""
         flat = self.coords.reshape(3, -1)
         return flat.min(axis=1), flat.max(axis=1)
+
+    def window(self, start, stop):
+        """The lattice for the output voxels start..stop (per axis) only, cut to the lattice
+        points around them."""
+        cut, positions = [slice(None)], []
+        for p, a, b in zip(self.voxel_positions, start, stop):
+            p = p[a:b]
+            low = int(np.floor(p[0]))
+            high = min(int(np.ceil(p[-1])) + 1, self.coords.shape[1 + len(positions)])
+            cut.append(slice(low, max(high, low + 1)))
+            positions.append(p - low)
+        return CoordinateLattice(self.coords[tuple(cut)], positions)
 
     def shifted(self, offset):
         """The same lattice for a source array cropped at `offset`."""
@@ -136,6 +132,48 @@ def coordinate_lattice(rng, grid, transform, source_center_mm, source_spacing):
     source_mm = np.einsum("ij,j...->i...", transform.matrix, u) + np.asarray(source_center_mm)[:, None, None, None]
     coords = source_mm / np.asarray(source_spacing, np.float64)[:, None, None, None]
     return CoordinateLattice(coords, positions)
+
+
+def body_window(lattice, body):
+    """Per axis the output voxel range [start, stop) that holds the body: the lattice points
+    that land in `body` (a mask on the source grid), widened by one lattice step."""
+    inside = scipy.ndimage.map_coordinates(body.astype(np.uint8), list(lattice.coords), order=0,
+                                           mode="constant", cval=0) > 0
+    start, stop = [], []
+    for axis, positions in enumerate(lattice.voxel_positions):
+        hit = np.nonzero(inside.any(axis=tuple(a for a in range(3) if a != axis)))[0]
+        if len(hit) == 0:
+            start.append(0)
+            stop.append(len(positions))
+            continue
+        chosen = np.nonzero((positions >= hit[0] - 1) & (positions <= hit[-1] + 1))[0]
+        start.append(int(chosen[0]))
+        stop.append(int(chosen[-1]) + 1)
+    return np.array(start), np.array(stop)
+
+
+def choose_window(rng, body_start, body_stop, shape, spacing, crop=True, max_dim=None):
+    """The output window: the body with an air margin of 1 to 3 mm, randomly cropped (more
+    often along the body axis, like scans that miss the head or tail) and cut to at most
+    max_dim voxels per axis."""
+    margin = int(round(rng.uniform(1.0, 3.0) / spacing))
+    start = np.maximum(body_start - margin, 0)
+    stop = np.minimum(body_stop + margin, shape)
+    length = stop - start
+    if crop:
+        for axis in range(3):
+            probability, most = (0.6, 0.2) if axis == 1 else (0.25, 0.1)
+            if rng.random() < probability:
+                start[axis] += int(rng.uniform(0, most) * length[axis])
+            if rng.random() < probability:
+                stop[axis] -= int(rng.uniform(0, most) * length[axis])
+    if max_dim is not None:
+        for axis in range(3):
+            excess = stop[axis] - start[axis] - max_dim
+            if excess > 0:
+                start[axis] += int(rng.integers(0, excess + 1))
+                stop[axis] = start[axis] + max_dim
+    return start, stop
 
 
 def sample(volumes, lattice, shape):

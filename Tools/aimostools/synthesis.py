@@ -27,7 +27,8 @@ from .organs import AIMOS_CLASSES, describe_map
 from .synth_annotation import perturb_annotation
 from .synth_body import body_envelope
 from .synth_ct import apply_ct_scanner, render_ct_tissues
-from .synth_geometry import coordinate_lattice, plan_output_grid, random_transform, sample
+from .synth_geometry import (body_window, choose_window, coordinate_lattice, plan_output_grid,
+                             random_transform, sample)
 from .synth_lightsheet import apply_microscope, render_lightsheet_tissues
 from .synth_orientation import find_orientation
 
@@ -127,7 +128,7 @@ def _tissue_kinds(description, present_labels):
     return kinds
 
 
-def _crop_to(bounds_low, bounds_high, shape):
+def _source_region(bounds_low, bounds_high, shape):
     """Slices of a source array that hold every coordinate in [low, high] (plus a voxel)."""
     slices = []
     for low, high, n in zip(bounds_low, bounds_high, shape):
@@ -135,6 +136,21 @@ def _crop_to(bounds_low, bounds_high, shape):
         stop = int(np.clip(np.ceil(high) + 2, start + 1, n))
         slices.append(slice(start, stop))
     return tuple(slices)
+
+
+def _output_geometry(rng, body, working_spacing, spacing, options):
+    """Draws the transform and the output window around the body; returns the coordinate
+    lattice (source voxel coordinates) and the output shape."""
+    box = np.argwhere(body[::2, ::2, ::2]) * 2 if body.any() else np.array([[0, 0, 0], body.shape])
+    center_mm = (box.min(axis=0) + box.max(axis=0)) / 2 * working_spacing
+    box_mm = np.stack([box.min(axis=0) * working_spacing - center_mm,
+                       (box.max(axis=0) + 2) * working_spacing - center_mm])
+    transform = random_transform(rng, options.geometry)
+    grid = plan_output_grid(box_mm, transform, spacing)
+    lattice = coordinate_lattice(rng, grid, transform, center_mm, working_spacing)
+    start, stop = choose_window(rng, *body_window(lattice, body), grid.shape, spacing,
+                                crop=options.geometry, max_dim=options.max_dim)
+    return lattice.window(start, stop), tuple(int(n) for n in stop - start)
 
 
 def synthesize_case(label_map, seed, options, partner=None):
@@ -155,26 +171,20 @@ def synthesize_case(label_map, seed, options, partner=None):
     body = body_envelope(labels_w, spacing_w, description.body_labels, rng)
     codes = labels_w.astype(np.uint16)
     codes[(labels_w == 0) & body] = BODY_FILL
+    lattice, shape = _output_geometry(rng, body, spacing_w, spacing, options)
 
-    box = np.argwhere(body[::2, ::2, ::2]) * 2 if body.any() else np.array([[0, 0, 0], body.shape])
-    center_mm = (box.min(axis=0) + box.max(axis=0)) / 2 * spacing_w
-    box_mm = np.stack([box.min(axis=0) * spacing_w - center_mm, (box.max(axis=0) + 2) * spacing_w - center_mm])
-    transform = random_transform(rng, options.geometry)
-    grid = plan_output_grid(rng, box_mm, transform, spacing, crop=options.geometry, max_dim=options.max_dim)
-    lattice = coordinate_lattice(rng, grid, transform, center_mm, spacing_w)
-
-    crop = _crop_to(*lattice.bounds(), codes.shape)
-    lattice = lattice.shifted([s.start for s in crop])
-    codes = codes[crop]
-    kinds = _tissue_kinds(description, present)
+    # Render only the part of the working grid that the output reaches.
+    region = _source_region(*lattice.bounds(), codes.shape)
+    lattice = lattice.shifted([s.start for s in region])
+    codes = codes[region]
     render = render_ct_tissues if modality == "ct" else render_lightsheet_tissues
-    tissue = render(rng, codes, kinds, spacing_w)
-    volumes = [(codes, 0), (tissue, 1)]
+    intensities = render(rng, codes, _tissue_kinds(description, present), spacing_w)
+    volumes = [(codes, 0), (intensities, 1)]
     if partner is not None:
         if partner.labels.shape != label_map.labels.shape:
             raise ValueError(f"{partner.path} is not on the grid of {label_map.path}")
-        volumes.append((np.ascontiguousarray(partner.labels[slices][crop]), 0))
-    sampled = sample(volumes, lattice, grid.shape)
+        volumes.append((np.ascontiguousarray(partner.labels[slices][region]), 0))
+    sampled = sample(volumes, lattice, shape)
 
     out_codes, image = sampled[0], sampled[1]
     lookup = np.append(description.class_lookup(), np.uint8(0))   # BODY_FILL -> background
