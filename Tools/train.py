@@ -35,7 +35,7 @@ def parse_arguments(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--val-subjects", type=subject_list, default=None,
-                   help="comma-separated validation subjects (default: one drawn with the seed)")
+                   help="comma-separated validation subjects (default: one drawn with the seed; '' for none)")
     p.add_argument("--test-subjects", type=subject_list, default=None,
                    help="comma-separated subjects left out of training and validation")
     p.add_argument("--slice-axis", type=int, default=2, choices=[0, 1, 2])
