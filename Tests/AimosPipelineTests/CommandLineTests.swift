@@ -93,6 +93,38 @@ final class CommandLineTests: XCTestCase {
         try check(["segment", "--model", modelPath, "--input", scanPath, "--output", dir.appendingPathComponent("l.mha").path], 2, ".nii")
     }
 
+    /// Ctrl-C during a long run: exit code 130, and no output (not even a temporary file) left.
+    func testInterruptCancelsCleanly() throws {
+        let dir = try Support.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A long scan: 4000 slices of 48 x 40 (written with the pattern file's geometry).
+        let like = try NiftiScan(path: scanPath)
+        let dims = [48, 40, 4000]
+        var voxels = [UInt8](repeating: 0, count: dims.reduce(1, *))
+        for i in 0..<voxels.count { voxels[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
+        let big = dir.appendingPathComponent("big.nii").path
+        try voxels.withUnsafeBytes {
+            try NiftiOutputWriter.write(scan: like, path: big, datatype: 2, dims: dims, data: $0.baseAddress!,
+                                        intent: 0, calMin: 0, calMax: 255, descrip: "test", extensionText: nil)
+        }
+        let outputs = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Support.executable)
+        process.arguments = ["segment", "--model", Support.model("unet64_c3_s32_f32.safetensors"), "--input", big,
+                             "--output", outputs.appendingPathComponent("labels.nii.gz").path,
+                             "--volumes", outputs.appendingPathComponent("v.csv").path, "--threads", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(1_500_000)
+        XCTAssertTrue(process.isRunning, "the run ended before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertEqual(Support.files(in: outputs), [])
+    }
+
     func testInfoDescribesTheModel() throws {
         let (status, text, _) = try Support.run(["info", modelPath])
         XCTAssertEqual(status, 0)

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One worker's pipeline for a slice, with its own scratch memory:
+/// 1. the slice as float32, resized to the model grid with Pillow's BILINEAR filter;
+/// 2. z-scored with the slice mean and unbiased standard deviation (a flat slice, std zero or
+///    not finite, is background everywhere with probability 0);
+/// 3. every ensemble member's logits, sigmoid, the per-voxel median over members;
+/// 4. labels = argmax over the class channels on the model grid, resampled to the slice grid
+///    as scipy.ndimage.zoom(order=0) does (the published AIMOS segmentStudy);
+/// 5. probabilities and uncertainty resampled with bilinear align-corners interpolation.
+final class SliceProcessor {
+    let model: AimosModel
+    let geometry: SliceGeometry
+    let size: Int
+    let channels: Int
+    let classCount: Int
+    let keepProbabilities: Bool
+    let resize: PillowBilinearResize
+    let rowSource: [Int?], colSource: [Int?]
+    let workspace: UNetWorkspace
+    let slice, resizeScratch, input, memberProbabilities, probabilities, resampled: UnsafeMutablePointer<Float>
+    let gridLabels: UnsafeMutablePointer<UInt8>
+    private var owned: [UnsafeMutableRawPointer] = []
+
+    init(model: AimosModel, geometry: SliceGeometry, keepProbabilities: Bool) throws {
+        let meta = model.metadata.values
+        self.model = model
+        self.geometry = geometry
+        self.size = meta.inputSize
+        self.channels = meta.outputChannels
+        self.classCount = meta.classes.count
+        self.keepProbabilities = keepProbabilities
+        resize = PillowBilinearResize(inRows: geometry.rows, inCols: geometry.cols, outRows: size, outCols: size)
+        rowSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.rows)
+        colSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.cols)
+        workspace = try UNetWorkspace(architecture: meta.architecture, inputSize: size)
+        var taken: [UnsafeMutableRawPointer] = []
+        func take(_ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
+            let p = try RawBuffer.allocate(Float.self, count: count, what: what)
+            taken.append(UnsafeMutableRawPointer(p))
+            return p
+        }
+        do {
+            let grid = size * size
+            slice = try take(geometry.pixelsPerSlice, "a slice")
+            resizeScratch = try take(resize.scratchCount, "the resize scratch")
+            input = try take(grid, "the model input")
+            memberProbabilities = try take(model.members.count * channels * grid, "the member outputs")
+            probabilities = try take(channels * grid, "the probabilities")
+            resampled = try take(geometry.pixelsPerSlice, "a resampled map")
+            gridLabels = try RawBuffer.allocate(UInt8.self, count: grid, what: "the model-grid labels")
+            taken.append(UnsafeMutableRawPointer(gridLabels))
+        } catch {
+            taken.forEach { free($0) }
+            throw error
+        }
+        owned = taken
+    }
+
+    deinit { owned.forEach { free($0) } }
+
+    /// Steps 1-2: the z-scored model input; false for a flat slice.
+    func prepareInput(volume: VoxelVolume, slice index: Int) -> Bool {
+        geometry.extract(volume, slice: index, into: slice)
+        resize.run(input: slice, output: input, scratch: resizeScratch)
+        return ZScore.normalize(input, count: size * size)
+    }
+
+    /// Steps 3: model-grid probabilities [channels][S][S] of a prepared input.
+    func computeProbabilities(flat: Bool) {
+        let grid = size * size
+        if flat {
+            probabilities.update(repeating: 0, count: channels * grid)
+            return
+        }
+        for (m, member) in model.members.enumerated() {
+            let out = model.members.count == 1 ? probabilities : memberProbabilities + m * channels * grid
+            member.forward(input: input, logits: out, workspace: workspace)
+            for i in 0..<(channels * grid) { out[i] = 1 / (1 + expf(-out[i])) }
+        }
+        if model.members.count > 1 {
+            EnsembleMedian.run(members: UnsafePointer(memberProbabilities), memberCount: model.members.count,
+                               elementCount: channels * grid, output: probabilities)
+        }
+    }
+
+    func process(volume: VoxelVolume, slice index: Int, into result: SegmentationResult) {
+        let flat = !prepareInput(volume: volume, slice: index)
+        computeProbabilities(flat: flat)
+        let grid = size * size
+        // Step 4: argmax over the class channels (not the uncertainty channel); first maximum wins.
+        for i in 0..<grid {
+            var best = 0
+            var bestValue = probabilities[i]
+            for c in 1..<classCount where probabilities[c * grid + i] > bestValue {
+                best = c
+                bestValue = probabilities[c * grid + i]
+            }
+            gridLabels[i] = UInt8(best)
+        }
+        for r in 0..<geometry.rows {
+            for c in 0..<geometry.cols {
+                var label: UInt8 = 0
+                if let sr = rowSource[r], let sc = colSource[c] { label = gridLabels[sr * size + sc] }
+                result.labels[geometry.voxelIndex(slice: index, row: r, col: c)] = label
+            }
+        }
+        // Step 5.
+        if keepProbabilities {
+            for c in 0..<classCount { scatterResampled(channel: c, slice: index, into: result.probabilities[c]) }
+        }
+        if let uncertainty = result.uncertainty {
+            scatterResampled(channel: channels - 1, slice: index, into: uncertainty)
+        }
+    }
+
+    private func scatterResampled(channel: Int, slice index: Int, into target: UnsafeMutablePointer<Float>) {
+        BilinearAlignCorners.run(input: probabilities + channel * size * size, inHeight: size, inWidth: size,
+                                 output: resampled, outHeight: geometry.rows, outWidth: geometry.cols, channels: 1)
+        for r in 0..<geometry.rows {
+            for c in 0..<geometry.cols {
+                target[geometry.voxelIndex(slice: index, row: r, col: c)] = resampled[r * geometry.cols + c]
+            }
+        }
+    }
+}
