@@ -77,15 +77,19 @@ public enum PreviewRenderer {
         let lineHeight = BitmapFont.height * textScale + 10
         let legendWidth = (entries.map { RGBImage.textWidth($0, scale: textScale) }.max() ?? 0) + 30
         let titleHeight = BitmapFont.height * textScale + 12
-        let width = margin * 4 + left.width + right.width + legendWidth
+        let leftTitle = "MEAN PROJECTION AXIS \(axis)", rightTitle = "SLICE \(best) OF \(geometry.sliceCount)"
+        // Each panel's column is as wide as its picture or its title, whichever is wider.
+        let leftColumn = max(left.width, RGBImage.textWidth(leftTitle, scale: textScale))
+        let rightColumn = max(right.width, RGBImage.textWidth(rightTitle, scale: textScale))
+        let width = margin * 4 + leftColumn + rightColumn + legendWidth
         let height = margin * 2 + titleHeight + max(left.height, lineHeight * (present.count + 1))
         var image = RGBImage(width: width, height: height)
         let white = OrganPalette.RGB(r: 235, g: 235, b: 235)
-        image.drawText("MEAN PROJECTION AXIS \(axis)", x: margin, y: margin, scale: textScale, color: white)
-        image.drawText("SLICE \(best) OF \(geometry.sliceCount)", x: margin * 2 + left.width, y: margin, scale: textScale, color: white)
+        image.drawText(leftTitle, x: margin, y: margin, scale: textScale, color: white)
+        image.drawText(rightTitle, x: margin * 2 + leftColumn, y: margin, scale: textScale, color: white)
         image.blit(left, x: margin, y: margin + titleHeight)
-        image.blit(right, x: margin * 2 + left.width, y: margin + titleHeight)
-        let legendX = margin * 3 + left.width + right.width
+        image.blit(right, x: margin * 2 + leftColumn, y: margin + titleHeight)
+        let legendX = margin * 3 + leftColumn + rightColumn
         image.drawText("ORGANS", x: legendX, y: margin, scale: textScale, color: white)
         for (k, c) in present.enumerated() {
             let y = margin + titleHeight + k * lineHeight
