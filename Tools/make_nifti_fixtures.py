@@ -59,6 +59,19 @@ def main():
         f.write(data[: len(data) - 100])
     with open(os.path.join(OUT, "not_nifti.nii"), "wb") as f:
         f.write(b"this is not a NIfTI file at all" * 20)
+    # Hostile NIfTI-2 headers whose dims multiply past 2**64 (libnifti's own product wraps to a
+    # small number, so it reads a few bytes and accepts the file).
+    hostile(os.path.join(OUT, "hostile_dims.nii"), [5, 1, 1, 1, 4194305, 17592181850113, 1, 1], "uint8")
+    hostile(os.path.join(OUT, "hostile_int64.nii"), [3, 2 ** 61 + 1, 1, 1, 1, 1, 1, 1], "int64")
+
+
+def hostile(path, dim, dtype):
+    """A NIfTI-2 file of 8 voxels whose header claims `dim` (dim[0..7], int64 at byte 16)."""
+    image = nib.Nifti2Image(np.zeros(8, dtype=dtype), np.eye(4), dtype=dtype)
+    nib.save(image, path)
+    with open(path, "r+b") as f:
+        f.seek(16)
+        f.write(np.asarray(dim, dtype="<i8").tobytes())
 
 
 if __name__ == "__main__":

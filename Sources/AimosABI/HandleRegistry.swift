@@ -4,28 +4,31 @@ import Glibc
 import AimosCore
 import CAimosHeader
 
-/// The live handles handed out through the C ABI. A handle is the address of its Swift box;
-/// looking it up here (under a lock) turns a freed or foreign pointer into a clean error
-/// instead of a crash, and hands the caller a strong reference, so a model freed on one thread
-/// stays alive until segmentations running on others have finished.
+/// The live handles handed out through the C ABI. A handle is a token from a counter, never
+/// reused (an object's address would be: a freed handle could then name a new object); looking
+/// it up here (under a lock) turns a freed or foreign pointer into a clean error instead of a
+/// crash, and hands the caller a strong reference, so a model freed on one thread stays alive
+/// until segmentations running on others have finished.
 final class HandleRegistry {
     static let shared = HandleRegistry()
     private var mutex = pthread_mutex_t()
-    private var live: [UnsafeMutableRawPointer: AnyObject] = [:]
+    private var live: [UInt: AnyObject] = [:]
+    /// Tokens start high and step by 16, so they look like aligned pointers and never 0.
+    private var nextToken: UInt = 0x0A10_0000
 
     private init() { pthread_mutex_init(&mutex, nil) }
 
     func register(_ object: AnyObject) -> OpaquePointer {
-        let address = Unmanaged.passUnretained(object).toOpaque()
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
-        live[address] = object
-        return OpaquePointer(address)
+        nextToken += 16
+        live[nextToken] = object
+        return OpaquePointer(bitPattern: nextToken)!
     }
 
     func lookup<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type) -> T? {
         guard let handle = handle else { return nil }
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
-        return live[UnsafeMutableRawPointer(handle)] as? T
+        return live[UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))] as? T
     }
 
     /// Forgets a handle; false if it was not live.
@@ -33,7 +36,7 @@ final class HandleRegistry {
     func remove(_ handle: UnsafeMutableRawPointer?) -> Bool {
         guard let handle = handle else { return false }
         pthread_mutex_lock(&mutex)
-        let object = live.removeValue(forKey: handle)
+        let object = live.removeValue(forKey: UInt(bitPattern: Int(bitPattern: handle)))
         pthread_mutex_unlock(&mutex)
         return object != nil  // the box is released here, outside the lock
     }

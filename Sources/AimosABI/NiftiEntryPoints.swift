@@ -15,11 +15,12 @@ public func aimos_segment_nifti(_ model: OpaquePointer?, _ inputPath: UnsafePoin
     guard let outputLabelsPath = outputLabelsPath else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): output_labels_path is NULL")
     }
-    let settings: SegmentationOptions
+    var settings: SegmentationOptions
     switch ABIOptions.read(options, function: function) {
     case let .success(s): settings = s
     case let .failure(status): return status
     }
+    settings.keepProbabilities = false  // only the label map is written
     return LastError.guarded(function) {
         var job = SegmentationJob(inputPath: String(cString: inputPath), outputPath: String(cString: outputLabelsPath))
         job.options = settings

@@ -61,12 +61,13 @@ struct SegmentCommand: ParsableCommand {
         job.slicerPath = slicerColors
         job.signalPath = signal
         job.overwrite = overwrite
+        job.computeStatistics = !quiet
         let bar = ProgressBar(quiet: quiet)
         job.options = SegmentationOptions(sliceAxis: sliceAxis, threads: threads, progress: bar.update)
         let outcome = try job.run(model: loaded)
         if !quiet {
             print("aimos \(AimosInfo.version): \(input) -> \(output) (slice axis \(outcome.axis), \(loaded.metadata.values.architecture.name))")
-            print(outcome.statistics.text(), terminator: "")
+            print(outcome.statistics?.text() ?? "", terminator: "")
         }
     }
 }

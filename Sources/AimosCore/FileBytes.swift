@@ -6,6 +6,10 @@ import Glibc
 /// Errors are IO errors that name the path and the reason.
 enum FileBytes {
     static func read(path: String, maxBytes: Int = 1 << 40) throws -> [UInt8] {
+        var before = stat()
+        if stat(path, &before) == 0, (before.st_mode & S_IFMT) != S_IFREG {
+            throw AimosError(.io, "'\(path)' is not a regular file")
+        }
         guard let file = fopen(path, "rb") else {
             throw AimosError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
         }

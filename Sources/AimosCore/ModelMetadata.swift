@@ -52,8 +52,8 @@ public struct ModelMetadata: Equatable {
         }
         self.init(architecture: architecture, classes: classes)
         if let v = value["input_size"] {
-            guard let n = v.int64Value, n >= 1, n <= 4096 else {
-                throw AimosError.format("metadata 'aimos': input_size must be an integer from 1 to 4096")
+            guard let n = v.int64Value, n >= 1, n <= 1024 else {
+                throw AimosError.format("metadata 'aimos': input_size must be an integer from 1 to 1024")
             }
             inputSize = Int(n)
         }

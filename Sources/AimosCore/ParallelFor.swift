@@ -37,6 +37,11 @@ enum ParallelFor {
 
     /// Online cores, at least 1.
     static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Physical memory in bytes.
+    static var physicalMemory: Int {
+        max(1, Int(sysconf(Int32(_SC_PHYS_PAGES)))) * max(1, Int(sysconf(Int32(_SC_PAGESIZE))))
+    }
 }
 
 /// A mutex-guarded work queue of slice indices with progress reporting and cancellation.

@@ -38,9 +38,13 @@ extension AimosModel {
         let geometry = SliceGeometry(dims: volume.dims, axis: axis)
         let result = try SegmentationResult(dims: volume.dims, spacing: volume.spacing, classCount: classes.count,
                                             keepProbabilities: options.keepProbabilities, uncertainty: hasUncertainty)
-        let workers = min(options.threads == 0 ? ParallelFor.coreCount : options.threads, geometry.sliceCount)
-        let processors = try (0..<workers).map { _ in
-            try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities)
+        var workers = min(options.threads == 0 ? ParallelFor.coreCount : options.threads, geometry.sliceCount)
+        var processors = [try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities)]
+        // No more workers than half the machine's memory holds: malloc succeeds lazily on Linux,
+        // so too many would be killed later by the kernel rather than fail here.
+        workers = min(workers, max(1, ParallelFor.physicalMemory / 2 / max(1, processors[0].bytes)))
+        while processors.count < workers {
+            processors.append(try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities))
         }
         let queue = SliceQueue(total: geometry.sliceCount, progress: options.progress)
         ParallelFor.run(workers: workers) { worker in

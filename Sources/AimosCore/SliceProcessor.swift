@@ -23,6 +23,8 @@ final class SliceProcessor {
     let slice, resizeScratch, input, memberProbabilities, probabilities, resampled: UnsafeMutablePointer<Float>
     let gridLabels: UnsafeMutablePointer<UInt8>
     private var owned: [UnsafeMutableRawPointer] = []
+    /// Bytes this worker allocated (its U-Net workspace included).
+    private(set) var bytes = 0
 
     init(model: AimosModel, geometry: SliceGeometry, keepProbabilities: Bool) throws {
         let meta = model.metadata.values
@@ -37,9 +39,11 @@ final class SliceProcessor {
         colSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.cols)
         workspace = try UNetWorkspace(architecture: meta.architecture, inputSize: size)
         var taken: [UnsafeMutableRawPointer] = []
+        var total = workspace.bytes
         func take(_ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
             let p = try RawBuffer.allocate(Float.self, count: count, what: what)
             taken.append(UnsafeMutableRawPointer(p))
+            total += count * MemoryLayout<Float>.stride
             return p
         }
         do {
@@ -47,7 +51,8 @@ final class SliceProcessor {
             slice = try take(geometry.pixelsPerSlice, "a slice")
             resizeScratch = try take(resize.scratchCount, "the resize scratch")
             input = try take(grid, "the model input")
-            memberProbabilities = try take(model.members.count * channels * grid, "the member outputs")
+            // Per-member outputs are needed only to take an ensemble's median.
+            memberProbabilities = try take(model.members.count > 1 ? model.members.count * channels * grid : 1, "the member outputs")
             probabilities = try take(channels * grid, "the probabilities")
             resampled = try take(geometry.pixelsPerSlice, "a resampled map")
             gridLabels = try RawBuffer.allocate(UInt8.self, count: grid, what: "the model-grid labels")
@@ -57,6 +62,7 @@ final class SliceProcessor {
             throw error
         }
         owned = taken
+        bytes = total
     }
 
     deinit { owned.forEach { free($0) } }

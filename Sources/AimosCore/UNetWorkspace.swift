@@ -12,6 +12,8 @@ final class UNetWorkspace {
     let columns: UnsafeMutablePointer<Float>
     let columnCapacity: Int
     private var owned: [UnsafeMutableRawPointer] = []
+    /// Bytes allocated, to size the number of workers to the machine's memory.
+    private(set) var bytes = 0
 
     /// Keeps the im2col band of one layer near this size (floats) unless one row needs more.
     static let preferredColumnFloats = 1 << 21
@@ -36,9 +38,11 @@ final class UNetWorkspace {
         columnCapacity = columnNeed
         var allocated: [UnsafeMutableRawPointer] = []
         do {
+            var total = 0
             func take(_ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
                 let p = try RawBuffer.allocate(Float.self, count: count, what: what)
                 allocated.append(UnsafeMutableRawPointer(p))
+                total += count * MemoryLayout<Float>.stride
                 return p
             }
             var concat: [UnsafeMutablePointer<Float>] = []
@@ -49,6 +53,7 @@ final class UNetWorkspace {
             bufferA = try take(largest, "a U-Net activation buffer")
             bufferB = try take(largest, "a U-Net activation buffer")
             columns = try take(columnCapacity, "the convolution column buffer")
+            bytes = total
         } catch {
             allocated.forEach { free($0) }
             throw error

@@ -13,6 +13,10 @@ public struct VoxelVolume {
         }
     }
 
+    /// The largest size of one axis aimos accepts (no micro-CT or light-sheet scan comes close;
+    /// the bound keeps every per-slice table small).
+    public static let maxDimension = 65_536
+
     public let data: UnsafeRawPointer
     public let dtype: DType
     public let dims: [Int]          // nx, ny, nz
@@ -29,7 +33,9 @@ public struct VoxelVolume {
         var count = 1
         for (axis, d) in dims.enumerated() {
             guard d > 0 else { throw AimosError.invalid("volume dims[\(axis)] is \(d); every dimension must be > 0") }
-            guard d <= Int64(Int32.max) else { throw AimosError.invalid("volume dims[\(axis)] is \(d), more than \(Int32.max)") }
+            guard d <= Int64(VoxelVolume.maxDimension) else {
+                throw AimosError.invalid("volume dims[\(axis)] is \(d), more than \(VoxelVolume.maxDimension)")
+            }
             let (product, overflow) = count.multipliedReportingOverflow(by: Int(d))
             guard !overflow, product.multipliedReportingOverflow(by: 8).overflow == false else {
                 throw AimosError.invalid("volume dims \(dims) overflow: the voxel count does not fit in memory")
@@ -48,9 +54,13 @@ public struct VoxelVolume {
     }
 
     private func checkFinite() throws {
+        // Float32 is what the network computes in: a float64 beyond its range would become inf.
         func firstBad<T: BinaryFloatingPoint>(_ type: T.Type) -> Int? {
-            let p = data.assumingMemoryBound(to: T.self)
-            for i in 0..<voxelCount where !p[i].isFinite { return i }
+            let limit = T(Float.greatestFiniteMagnitude)
+            for i in 0..<voxelCount {
+                let v = data.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
+                if !(v.isFinite && abs(v) <= limit) { return i }
+            }
             return nil
         }
         let bad: Int?
@@ -61,7 +71,7 @@ public struct VoxelVolume {
         }
         if let i = bad {
             let x = i % dims[0], y = (i / dims[0]) % dims[1], z = i / (dims[0] * dims[1])
-            throw AimosError.invalid("volume voxel (x=\(x), y=\(y), z=\(z)) is NaN or infinite")
+            throw AimosError.invalid("volume voxel (x=\(x), y=\(y), z=\(z)) is NaN, infinite or beyond the float32 range")
         }
     }
 
@@ -69,12 +79,12 @@ public struct VoxelVolume {
     @inline(__always)
     public func value(at index: Int) -> Float {
         switch dtype {
-        case .uint8: return Float(data.load(fromByteOffset: index, as: UInt8.self))
-        case .int16: return Float(data.load(fromByteOffset: 2 * index, as: Int16.self))
-        case .uint16: return Float(data.load(fromByteOffset: 2 * index, as: UInt16.self))
-        case .int32: return Float(data.load(fromByteOffset: 4 * index, as: Int32.self))
-        case .float32: return data.load(fromByteOffset: 4 * index, as: Float.self)
-        case .float64: return Float(data.load(fromByteOffset: 8 * index, as: Double.self))
+        case .uint8: return Float(data.loadUnaligned(fromByteOffset: index, as: UInt8.self))
+        case .int16: return Float(data.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))
+        case .uint16: return Float(data.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self))
+        case .int32: return Float(data.loadUnaligned(fromByteOffset: 4 * index, as: Int32.self))
+        case .float32: return data.loadUnaligned(fromByteOffset: 4 * index, as: Float.self)
+        case .float64: return Float(data.loadUnaligned(fromByteOffset: 8 * index, as: Double.self))
         }
     }
 }

@@ -10,7 +10,6 @@ import AimosCore
 public final class AtomicOutputs {
     private var pending: [(temporary: String, final: String)] = []
     private let overwrite: Bool
-    private static var counter = 0
 
     public init(overwrite: Bool) { self.overwrite = overwrite }
 
@@ -35,10 +34,10 @@ public final class AtomicOutputs {
     /// A temporary path for `path`, to be written by the caller; renamed by `commit`.
     public func temporaryPath(for path: String) throws -> String {
         try check(path)
-        AtomicOutputs.counter += 1
         let directory = AtomicOutputs.directory(of: path)
         let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
-        let temporary = "\(directory)/.aimos-\(getpid())-\(AtomicOutputs.counter)-\(name)"
+        // Unique without shared state: several jobs may run at once in one process.
+        let temporary = "\(directory)/.aimos-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-\(name)"
         pending.append((temporary, path))
         return temporary
     }
@@ -72,6 +71,13 @@ public final class AtomicOutputs {
     public func discard() {
         for (temporary, _) in pending { unlink(temporary) }
         pending.removeAll()
+    }
+
+    /// Whether two paths name the same existing file (device and inode), however spelled.
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     static func directory(of path: String) -> String {

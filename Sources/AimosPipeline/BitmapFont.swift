@@ -55,7 +55,7 @@ enum BitmapFont {
     /// Whether pixel (x, y) of the glyph for `character` is set; lower case is drawn as capitals,
     /// unknown characters as blanks.
     static func isSet(_ character: Character, x: Int, y: Int) -> Bool {
-        guard let rows = glyphs[Character(character.uppercased())] else { return false }
+        guard let upper = character.uppercased().first, let rows = glyphs[upper] else { return false }
         let row = rows[y]
         return row[row.index(row.startIndex, offsetBy: x)] == "#"
     }

@@ -20,7 +20,7 @@ public final class NiftiScan {
     private let slope: Double, intercept: Double
     /// Voxels in a type the engine takes directly, or nil when `converted` holds them.
     private let nativeType: VoxelVolume.DType?
-    private var converted: [Double] = []
+    private var converted: [Float] = []
 
     /// NIfTI datatype codes this reader accepts, by name.
     static let datatypes: [Int32: String] = [2: "uint8", 4: "int16", 8: "int32", 16: "float32", 64: "float64",
@@ -29,6 +29,10 @@ public final class NiftiScan {
     public init(path: String) throws {
         guard access(path, R_OK) == 0 else {
             throw AimosError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw AimosError(.io, "'\(path)' is not a regular file")
         }
         var message = [CChar](repeating: 0, count: 512)
         guard let image = nb_read(path, &message, message.count) else {
@@ -39,7 +43,23 @@ public final class NiftiScan {
         do {
             let ndim = Int(nb_ndim(image))
             guard ndim >= 1, ndim <= 7 else { throw AimosError(.format, "'\(path)' has \(ndim) dimensions") }
-            let extra = (4...7).reduce(1) { $0 * max(1, Int(nb_dim(image, Int32($1)))) }
+            // Every dim positive and their product, in bytes, what libnifti read: libnifti's own
+            // product can wrap around on hostile headers.
+            var product = 1
+            for axis in 1...ndim {
+                let d = nb_dim(image, Int32(axis))
+                guard d > 0, d <= Int64(VoxelVolume.maxDimension) else {
+                    throw AimosError(.format, "'\(path)' has dim[\(axis)] = \(d); each dimension must be 1...\(VoxelVolume.maxDimension)")
+                }
+                let (p, overflow) = product.multipliedReportingOverflow(by: Int(d))
+                guard !overflow else { throw AimosError(.format, "'\(path)' has dimensions whose product overflows") }
+                product = p
+            }
+            let bytes = product.multipliedReportingOverflow(by: Int(nb_bytes_per_voxel(image)))
+            guard !bytes.overflow, Int64(product) == nb_voxel_count(image) else {
+                throw AimosError(.format, "'\(path)': the header's dimensions do not match the voxel data libnifti read")
+            }
+            let extra = ndim <= 3 ? 1 : (4...ndim).reduce(1) { $0 * Int(nb_dim(image, Int32($1))) }
             guard ndim <= 3 || extra == 1 else {
                 throw AimosError(.unsupported, "'\(path)' holds \(extra) volumes (a 4D series); aimos segments one 3D volume: extract one first")
             }
@@ -70,7 +90,8 @@ public final class NiftiScan {
             throw error
         }
         if nativeType == nil {
-            converted = (0..<voxelCount).map { intensity(at: $0) }
+            // As float32, what the engine computes in (4 bytes a voxel instead of 8).
+            converted = (0..<voxelCount).map { Float(intensity(at: $0)) }
         }
     }
 
@@ -103,7 +124,7 @@ public final class NiftiScan {
                 return try body(VoxelVolume(data: nb_data(image), dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
             }
             return try converted.withUnsafeBytes {
-                try body(VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float64.rawValue, dims: dims64, spacing: spacing))
+                try body(VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue, dims: dims64, spacing: spacing))
             }
         } catch let e as AimosError where e.kind == .invalidArgument {
             throw AimosError(.invalidArgument, "'\(path)': \(e.message)")
@@ -135,10 +156,10 @@ extension NiftiScan {
               let labels = json["labels"]?.objectValue else { return nil }
         var names: [Int: String] = [:]
         for (key, value) in labels {
-            guard let index = Int(key), let name = value.stringValue else { return nil }
+            guard let index = Int(key), (0...255).contains(index), let name = value.stringValue else { return nil }
             names[index] = name
         }
         guard let highest = names.keys.max(), names.count == highest + 1 else { return nil }
-        return (0...highest).map { names[$0]! }
+        return (0...highest).compactMap { names[$0] }
     }
 }

@@ -114,12 +114,13 @@ func number(_ x: Double) -> String { x.isFinite ? String(x) : "" }
 func jsonNumber(_ x: Double) -> String { x.isFinite ? String(x) : "null" }
 
 func csvQuoted(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
 }
 
 /// Fixed-point formatting without Foundation.
 func fixed(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return "nan" }
+    guard abs(x) < 1e15 else { return String(x) }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(x) * scale).rounded()

@@ -123,7 +123,8 @@ struct PanelLayout {
         self.flipCols = flipCols
         height = PreviewRenderer.panelHeight
         let aspect = (Double(cols) * colSpacing) / (Double(rows) * rowSpacing)
-        width = min(1600, max(40, Int((Double(height) * aspect).rounded())))
+        let wanted = aspect.isFinite ? Double(height) * aspect : Double(height)
+        width = Int(min(1600, max(40, wanted.rounded())))
     }
 
     /// The grid pixel shown at display (x, y).

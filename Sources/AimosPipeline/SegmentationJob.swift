@@ -28,10 +28,13 @@ public struct SegmentationJob {
     public var slicerPath: String?
     public var signalPath: String?
     public var overwrite = false
+    /// Compute the organ table even without --volumes (the command prints it).
+    public var computeStatistics = false
     public var options = SegmentationOptions()
 
     public struct Outcome {
-        public let statistics: OrganStatistics
+        /// The organ table, when asked for (volumesPath or computeStatistics).
+        public let statistics: OrganStatistics?
         public let axis: Int
         public let voxelCount: Int
     }
@@ -55,7 +58,8 @@ public struct SegmentationJob {
         let paths = outputPaths
         try stage(.output) {
             guard Set(paths).count == paths.count else { throw AimosError(.invalidArgument, "two outputs name the same file") }
-            if paths.contains(inputPath) || paths.contains(signalPath ?? "\u{0}") {
+            let inputs = [inputPath, signalPath].compactMap { $0 }
+            if paths.contains(where: { p in inputs.contains { $0 == p || AtomicOutputs.sameFile($0, p) } }) {
                 throw AimosError(.invalidArgument, "an output names an input file; refusing to overwrite the scan")
             }
             if let v = volumesPath, !(v.hasSuffix(".csv") || v.hasSuffix(".json")) {
@@ -94,9 +98,10 @@ public struct SegmentationJob {
         }
         let classes = model.classes
         let architecture = model.metadata.values.architecture.name
-        let statistics = OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
-                                         spacing: scan.spacing, intensity: scan.intensity(at:),
-                                         signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath)
+        let statistics = volumesPath == nil && !computeStatistics ? nil
+            : OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
+                              spacing: scan.spacing, intensity: scan.intensity(at:),
+                              signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath)
         try stage(.output) {
             try NiftiOutputWriter.writeLabels(result.labels, like: scan, to: outputs.temporaryPath(for: outputPath),
                                               classes: classes, architecture: architecture)
@@ -106,13 +111,13 @@ public struct SegmentationJob {
             if let path = uncertaintyPath, let map = result.uncertainty {
                 try NiftiOutputWriter.writeUncertainty(map, like: scan, to: outputs.temporaryPath(for: path))
             }
-            if let path = volumesPath {
+            if let path = volumesPath, let statistics = statistics {
                 let text = path.hasSuffix(".json") ? statistics.json(scan: inputPath, model: architecture) : statistics.csv()
                 try outputs.writeText(text, to: path)
             }
             if let path = previewPath {
                 let picture = PreviewRenderer.render(scan: scan, labels: result.labels, classes: classes, axis: axis,
-                                                     volumesML: statistics.rows.map(\.volumeML))
+                                                     volumesML: (0..<classes.count).map { result.volumeMM3(classIndex: $0) / 1000 })
                 try picture.writeJPEG(to: outputs.temporaryPath(for: path))
             }
             if let path = itkSnapPath { try outputs.writeText(LabelDescriptionFiles.itkSnap(classes: classes), to: path) }

@@ -138,6 +138,17 @@ final class GoldenFixtureTests: XCTestCase {
     func testUnet768ElevenClasses() throws { try check("unet768_axis2_int16") }
     func testUnet1024Uncertainty() throws { try check("unet1024_axis2_int16") }
 
+    /// A float64 voxel beyond float32's range is refused, not silently turned into inf.
+    func testVoxelsBeyondFloat32RangeAreRefused() {
+        var voxels: [Double] = [0, 1, 4e38, 2]
+        XCTAssertThrowsError(try voxels.withUnsafeMutableBytes {
+            try VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float64.rawValue, dims: [2, 2, 1], spacing: [1, 1, 1])
+        }) { XCTAssertTrue("\($0)".contains("(x=0, y=1, z=0)"), "\($0)") }
+        XCTAssertThrowsError(try voxels.withUnsafeMutableBytes {
+            try VoxelVolume(data: $0.baseAddress, dtypeRaw: 1, dims: [70_000, 1, 1], spacing: [1, 1, 1])
+        }) { XCTAssertTrue("\($0)".contains("dims[0] is 70000"), "\($0)") }
+    }
+
     /// The Swift copy of the weight formula matches the Python-written model file.
     func testFormulaWeightsMatchCommittedModelFile() throws {
         let file = try SafeTensorsFile(path: Self.fixtureURL("unet64_c3_s32_f32.safetensors").path)

@@ -113,6 +113,32 @@ final class OutputTests: XCTestCase {
         try FileManager.default.removeItem(at: dir)
     }
 
+    /// A label map whose header extension is not aimos's own: names are not trusted, nothing traps.
+    func testForeignLabelExtensionsAreIgnored() throws {
+        let dir = try Support.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scan = try NiftiScan(path: Support.fixture("pattern_uint8.nii.gz"))
+        let labels = [UInt8](repeating: 1, count: scan.voxelCount)
+        for (k, text) in ["{\"labels\": {\"-1\": \"x\", \"1\": \"b\"}}", "{\"labels\": {\"9223372036854775807\": \"x\"}}",
+                          "{\"labels\": {\"0\": \"a\", \"2\": \"c\"}}", "not json"].enumerated() {
+            let path = dir.appendingPathComponent("l\(k).nii").path
+            try labels.withUnsafeBytes {
+                try NiftiOutputWriter.write(scan: scan, path: path, datatype: 2, dims: scan.dims, data: $0.baseAddress!,
+                                            intent: 1002, calMin: 0, calMax: 1, descrip: "", extensionText: text)
+            }
+            XCTAssertNil(try NiftiScan(path: path).labelNames(), text)
+        }
+    }
+
+    func testHugeNumbersFormatWithoutTrapping() {
+        XCTAssertEqual(fixed(1e300, 2), String(1e300))
+        XCTAssertEqual(fixed(-.infinity, 2), "nan")
+        let wide = PanelLayout(rows: 10, cols: 10, rowSpacing: 1, colSpacing: 1e10, flipRows: false, flipCols: false)
+        XCTAssertEqual(wide.width, 1600)
+        let infinite = PanelLayout(rows: 10, cols: 10, rowSpacing: 1e-300, colSpacing: 1e300, flipRows: false, flipCols: false)
+        XCTAssertEqual(infinite.width, PreviewRenderer.panelHeight)
+    }
+
     func testLabelDescriptionFiles() {
         let classes = ["background", "Brain", "Small intestine", "my \"organ\""]
         let itk = LabelDescriptionFiles.itkSnap(classes: classes).split(separator: "\n").filter { !$0.hasPrefix("#") }

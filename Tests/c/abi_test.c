@@ -271,6 +271,15 @@ int main(int argc, char **argv) {
     CHECK(aimos_result_labels(NULL) == NULL && aimos_result_uncertainty(NULL) == NULL &&
           aimos_result_probabilities(NULL, 0) == NULL && isnan(aimos_result_volume_mm3(NULL, 0)), "NULL result");
     aimos_free(&passed); /* foreign pointer: ignored */
+    /* A freed handle never names a later one: freeing it again leaves the new result alone. */
+    aimos_result *first = NULL, *second = NULL;
+    CHECK(aimos_segment_volume(model, &volume, NULL, &first) == AIMOS_OK, "first");
+    aimos_free(first);
+    CHECK(aimos_segment_volume(model, &volume, NULL, &second) == AIMOS_OK, "second");
+    CHECK(second != first, "a new handle differs from a freed one");
+    aimos_free(first);
+    CHECK(aimos_result_labels(second) != NULL, "the second result survives a stale free of the first");
+    aimos_free(second);
 
     /* Probabilities kept, slice axis explicit, one thread, progress reported for every slice. */
     progress_log log = {0, 0, 0, 0, 1};
