@@ -26,7 +26,9 @@
  *
  * Thread safety: a model is immutable after loading. Any number of threads may call
  * aimos_segment_volume with the same model at once; each result belongs to the thread that
- * made it until handed on. aimos_last_error is kept per thread.
+ * made it until handed on. aimos_last_error is kept per thread. aimos parallelises over slices
+ * itself and sets OpenBLAS to one thread per call, process-wide (openblas_set_num_threads(1)),
+ * so a host that also uses OpenBLAS sees it single-threaded after the first segmentation.
  *
  * Errors: every fallible call returns an aimos_status; on failure aimos_last_error() gives a
  * message that names the problem. No call crashes on bad arguments, and a failed call leaves
@@ -85,7 +87,7 @@ typedef struct aimos_result aimos_result;
 typedef struct aimos_volume {
     const void *data;      /* nx*ny*nz voxels, contiguous, x fastest, then y, then z (NIfTI order) */
     aimos_dtype dtype;     /* type of each voxel */
-    int64_t dims[3];       /* nx, ny, nz; each > 0 */
+    int64_t dims[3];       /* nx, ny, nz; each 1 ... 65536 */
     double spacing_mm[3];  /* voxel size in mm along x, y, z; each finite and > 0 */
 } aimos_volume;
 
