@@ -94,6 +94,46 @@ int nb_geometry(const nb_image *image, double qform[16], double sform[16], int *
     return 0;
 }
 
+/* Writes nim (header, one comment extension, data) as a single-file NIfTI-2 with zlib: libnifti
+ * 3.0.1's nifti_image_write turns every .nii name back into NIfTI-1 (nifti_set_filenames) and
+ * writes no header if forced to NIfTI-2, which would lose a NIfTI-2 input's double geometry. */
+static int write_nifti2(nifti_image *nim, const char *path, const char *extension_text, const void *data,
+                        size_t bytes) {
+    nim->nifti_type = NIFTI_FTYPE_NIFTI2_1;
+    nifti_2_header hdr;
+    if (nifti_convert_nim2n2hdr(nim, &hdr)) return -1;
+    size_t text = extension_text ? strlen(extension_text) + 1 : 0;
+    int esize = extension_text ? (int)((8 + text + 15) / 16 * 16) : 0;
+    hdr.sizeof_hdr = 540;
+    memcpy(hdr.magic, "n+2\0\r\n\032\n", 8);
+    hdr.vox_offset = 540 + 4 + esize;
+    size_t length = strlen(path);
+    int compressed = length > 3 && strcmp(path + length - 3, ".gz") == 0;
+    gzFile file = gzopen(path, compressed ? "wb6" : "wbT");
+    if (!file) return -1;
+    char extender[4] = {extension_text ? 1 : 0, 0, 0, 0};
+    int ok = gzwrite(file, &hdr, 540) == 540 && gzwrite(file, extender, 4) == 4;
+    if (ok && extension_text) {
+        int ecode = NIFTI_ECODE_COMMENT;
+        char *block = calloc((size_t)esize, 1);
+        ok = block != NULL;
+        if (ok) {
+            memcpy(block, &esize, 4);
+            memcpy(block + 4, &ecode, 4);
+            memcpy(block + 8, extension_text, text);
+            ok = gzwrite(file, block, (unsigned)esize) == esize;
+        }
+        free(block);
+    }
+    const char *p = data;
+    for (size_t done = 0; ok && done < bytes;) {
+        unsigned chunk = (unsigned)(bytes - done > (1u << 30) ? (1u << 30) : bytes - done);
+        ok = gzwrite(file, p + done, chunk) == (int)chunk;
+        done += chunk;
+    }
+    return gzclose(file) == Z_OK && ok ? 0 : -1;
+}
+
 int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim, const int64_t *dims,
                   const void *data, int intent_code, double cal_min, double cal_max,
                   const char *descrip, const char *extension_text, char *err, size_t err_size) {
@@ -109,8 +149,6 @@ int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim
         nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
     else if (nim->nifti_type == NIFTI_FTYPE_NIFTI2_2)
         nim->nifti_type = NIFTI_FTYPE_NIFTI2_1;
-    /* A NIfTI-2 input is written as NIfTI-1: libnifti 3.0.1 (Debian) writes NIfTI-2 files without
-     * their header here, so its geometry is kept to NIfTI-1's float32 precision. */
     nim->ndim = nim->dim[0] = ndim;
     for (int i = 1; i <= 7; i++) nim->dim[i] = i <= ndim ? dims[i - 1] : 1;
     nifti_update_dims_from_array(nim);
@@ -138,11 +176,21 @@ int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim
         return -1;
     }
     nim->nifti_type = version; /* nifti_set_filenames guesses NIfTI-1 from a .nii name */
-    nim->data = (void *)data;
-    nifti_image_write(nim);
-    nim->data = NULL; /* ours, not libnifti's to free */
     size_t bytes = (size_t)nim->nvox * (size_t)nim->nbyper;
-    nifti_image_free(nim);
+    if (like->is_nifti2) {
+        /* NIfTI-2 in, NIfTI-2 out: the input's double-precision geometry kept exactly. */
+        int failed = write_nifti2(nim, path, extension_text, data, bytes);
+        nifti_image_free(nim);
+        if (failed) {
+            set_error(err, err_size, "cannot write '%s' (disk full or not writable?)", path);
+            return -1;
+        }
+    } else {
+        nim->data = (void *)data;
+        nifti_image_write(nim);
+        nim->data = NULL; /* ours, not libnifti's to free */
+        nifti_image_free(nim);
+    }
 
     /* nifti_image_write returns nothing: read the file back and compare. */
     nifti_image *check = nifti_image_read(path, 1);
