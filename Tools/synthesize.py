@@ -15,7 +15,7 @@ Maps not described in a labels.json beside them need --label-mapping (see aimost
 Scans are in one anatomical layout whatever the map's: axis 0 left-right, axis 1 head-tail,
 axis 2 dorsal-ventral (AIMOS slices along axis 2 are coronal views).
 
-One small CT-like sample scan for demos (0.5 mm, int16 HU, air clipped at -1000 HU, no
+One small CT-like sample scan for demos (0.5 mm, int16 HU, no
 geometric augmentation or artefacts, low noise), fixed by the seed:
 
     python3 Tools/synthesize.py --maps ../shared/data/label-maps/digimouse_atlas.nii.gz \
@@ -31,11 +31,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aimostools import synthesis  # noqa: E402
 
-# The sample must stay small enough to commit (well under 1 MB): 0.5 mm voxels, int16 HU, and
-# air clipped at -1000 HU as in exports that store HU + 1000 as unsigned integers (noisy air
-# alone would double the compressed size).
+# The sample must stay small enough to commit (under 1 MB): 0.5 mm voxels, int16 HU. Its air
+# keeps its noise, as in the training scans: a model trained on noisy air sees clipped, flat
+# air as something new (it then finds organs in it).
 SAMPLE_SPACING_MM = 0.5
-SAMPLE_AIR_FLOOR_HU = -1000
 
 
 def parse_args(argv):
@@ -93,7 +92,7 @@ def make_sample(args):
     case = synthesis.synthesize_case(label_map, args.seed, options)
     for path in (args.sample, args.sample_labels):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    scan = np.maximum(np.round(case.scan), SAMPLE_AIR_FLOOR_HU).astype(np.int16)
+    scan = np.round(case.scan).astype(np.int16)
     synthesis.write_nifti(args.sample, scan, case.spacing, False)
     synthesis.write_nifti(args.sample_labels, case.labels, case.spacing, True)
     print(f"{args.sample}: {case.scan.shape} at {case.spacing} mm in {time.perf_counter() - started:.1f} s")

@@ -405,7 +405,8 @@ def test_sample_scan_is_small_int16_and_reproducible(tmp_path):
     (scan_a, labels_a), (scan_b, labels_b) = paths
     assert open(scan_a, "rb").read() == open(scan_b, "rb").read()
     assert open(labels_a, "rb").read() == open(labels_b, "rb").read()
-    assert os.path.getsize(scan_a) + os.path.getsize(labels_a) < 800_000
+    # Small enough to commit: under 1 MB together (noisy air, like the training scans, costs ~0.4 MB).
+    assert os.path.getsize(scan_a) + os.path.getsize(labels_a) < 1_000_000
     image = nib.load(scan_a)
     assert image.get_data_dtype() == np.int16 and image.shape == nib.load(labels_a).shape
     with gzip.open(scan_a) as f:
