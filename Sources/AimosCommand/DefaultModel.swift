@@ -34,8 +34,6 @@ extension DefaultModel {
         guard let resolved = path ?? DefaultModel.path() else {
             throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled demo model was not found (set AIMOS_MODEL)"))
         }
-        do { return (resolved, try AimosModel(path: resolved)) } catch let e as AimosError {
-            throw JobError(stage: .model, error: e)
-        }
+        return (resolved, try JobError.at(.model) { try AimosModel(path: resolved) })
     }
 }

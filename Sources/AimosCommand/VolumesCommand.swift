@@ -58,7 +58,5 @@ struct VolumesCommand: ParsableCommand {
         }
     }
 
-    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as AimosError { throw JobError(stage: stage, error: e) }
-    }
+    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T { try JobError.at(stage, body) }
 }

@@ -12,6 +12,11 @@ public struct JobError: Error, CustomStringConvertible {
         self.stage = stage
         self.error = error
     }
+
+    /// Runs `body`, labelling an engine error with the stage it happened in.
+    public static func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as AimosError { throw JobError(stage: stage, error: e) }
+    }
 }
 
 /// One run from a NIfTI scan to every requested output: label map, probabilities,
@@ -48,9 +53,7 @@ public struct SegmentationJob {
         [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath].compactMap { $0 }
     }
 
-    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as AimosError { throw JobError(stage: stage, error: e) }
-    }
+    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T { try JobError.at(stage, body) }
 
     public func run(model: AimosModel) throws -> Outcome {
         let outputs = AtomicOutputs(overwrite: overwrite)
