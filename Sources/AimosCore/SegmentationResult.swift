@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The outcome of one segmentation, in the input volume's layout (x fastest): labels, the
 /// optional per-class probabilities, the optional uncertainty heatmap and the organ volumes.
-/// Owns its buffers (plain malloc, so the C ABI can hand out stable pointers).
+/// Owns its buffers (a BufferArena, so the C ABI can hand out stable pointers).
 public final class SegmentationResult {
     public let dims: [Int]
     public let spacing: [Double]
@@ -14,6 +10,7 @@ public final class SegmentationResult {
     public let probabilities: [UnsafeMutablePointer<Float>]   // one per class, or empty
     public let uncertainty: UnsafeMutablePointer<Float>?
     public private(set) var voxelsPerClass: [Int]
+    private let arena: BufferArena
 
     init(dims: [Int], spacing: [Double], classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
         let count = dims.reduce(1, *)
@@ -21,37 +18,15 @@ public final class SegmentationResult {
         self.spacing = spacing
         self.classCount = classCount
         self.voxelCount = count
-        var taken: [UnsafeMutableRawPointer] = []
-        do {
-            labels = try RawBuffer.allocate(UInt8.self, count: count, zeroed: true, what: "the label map")
-            taken.append(UnsafeMutableRawPointer(labels))
-            var maps: [UnsafeMutablePointer<Float>] = []
-            if keepProbabilities {
-                for c in 0..<classCount {
-                    let p = try RawBuffer.allocate(Float.self, count: count, zeroed: true, what: "probability map \(c)")
-                    taken.append(UnsafeMutableRawPointer(p))
-                    maps.append(p)
-                }
-            }
-            probabilities = maps
-            if uncertainty {
-                let p = try RawBuffer.allocate(Float.self, count: count, zeroed: true, what: "the uncertainty map")
-                taken.append(UnsafeMutableRawPointer(p))
-                self.uncertainty = p
-            } else {
-                self.uncertainty = nil
-            }
-        } catch {
-            taken.forEach { free($0) }
-            throw error
+        let arena = BufferArena()
+        labels = try arena.allocate(UInt8.self, count: count, zeroed: true, what: "the label map")
+        probabilities = try (keepProbabilities ? 0..<classCount : 0..<0).map {
+            try arena.allocate(Float.self, count: count, zeroed: true, what: "probability map \($0)")
         }
+        self.uncertainty = uncertainty
+            ? try arena.allocate(Float.self, count: count, zeroed: true, what: "the uncertainty map") : nil
+        self.arena = arena
         voxelsPerClass = [Int](repeating: 0, count: classCount)
-    }
-
-    deinit {
-        free(labels)
-        probabilities.forEach { free($0) }
-        if let u = uncertainty { free(u) }
     }
 
     /// Counts the voxels of every class (after all slices are written).

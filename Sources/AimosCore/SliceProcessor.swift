@@ -22,9 +22,9 @@ final class SliceProcessor {
     let workspace: UNetWorkspace
     let slice, resizeScratch, input, memberProbabilities, probabilities, resampled: UnsafeMutablePointer<Float>
     let gridLabels: UnsafeMutablePointer<UInt8>
-    private var owned: [UnsafeMutableRawPointer] = []
+    private let arena: BufferArena
     /// Bytes this worker allocated (its U-Net workspace included).
-    private(set) var bytes = 0
+    var bytes: Int { arena.bytes + workspace.bytes }
 
     init(model: AimosModel, geometry: SliceGeometry, keepProbabilities: Bool) throws {
         let meta = model.metadata.values
@@ -38,34 +38,18 @@ final class SliceProcessor {
         rowSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.rows)
         colSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.cols)
         workspace = try UNetWorkspace(architecture: meta.architecture, inputSize: size)
-        var taken: [UnsafeMutableRawPointer] = []
-        var total = workspace.bytes
-        func take(_ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
-            let p = try RawBuffer.allocate(Float.self, count: count, what: what)
-            taken.append(UnsafeMutableRawPointer(p))
-            total += count * MemoryLayout<Float>.stride
-            return p
-        }
-        do {
-            let grid = size * size
-            slice = try take(geometry.pixelsPerSlice, "a slice")
-            resizeScratch = try take(resize.scratchCount, "the resize scratch")
-            input = try take(grid, "the model input")
-            // Per-member outputs are needed only to take an ensemble's median.
-            memberProbabilities = try take(model.members.count > 1 ? model.members.count * channels * grid : 1, "the member outputs")
-            probabilities = try take(channels * grid, "the probabilities")
-            resampled = try take(geometry.pixelsPerSlice, "a resampled map")
-            gridLabels = try RawBuffer.allocate(UInt8.self, count: grid, what: "the model-grid labels")
-            taken.append(UnsafeMutableRawPointer(gridLabels))
-        } catch {
-            taken.forEach { free($0) }
-            throw error
-        }
-        owned = taken
-        bytes = total
+        let arena = BufferArena()
+        let grid = size * size
+        slice = try arena.floats(geometry.pixelsPerSlice, "a slice")
+        resizeScratch = try arena.floats(resize.scratchCount, "the resize scratch")
+        input = try arena.floats(grid, "the model input")
+        // Per-member outputs are needed only to take an ensemble's median.
+        memberProbabilities = try arena.floats(model.members.count > 1 ? model.members.count * channels * grid : 1, "the member outputs")
+        probabilities = try arena.floats(channels * grid, "the probabilities")
+        resampled = try arena.floats(geometry.pixelsPerSlice, "a resampled map")
+        gridLabels = try arena.allocate(UInt8.self, count: grid, what: "the model-grid labels")
+        self.arena = arena
     }
-
-    deinit { owned.forEach { free($0) } }
 
     /// Steps 1-2: the z-scored model input; false for a flat slice.
     func prepareInput(volume: VoxelVolume, slice index: Int) -> Bool {

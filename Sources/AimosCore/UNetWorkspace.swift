@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Scratch memory for one forward pass of one U-Net at one input size: one per worker thread,
 /// reused for every slice, so the forward pass allocates nothing.
 final class UNetWorkspace {
@@ -11,9 +7,8 @@ final class UNetWorkspace {
     let bufferB: UnsafeMutablePointer<Float>
     let columns: UnsafeMutablePointer<Float>
     let columnCapacity: Int
-    private var owned: [UnsafeMutableRawPointer] = []
-    /// Bytes allocated, to size the number of workers to the machine's memory.
-    private(set) var bytes = 0
+    private let arena: BufferArena
+    var bytes: Int { arena.bytes }
 
     /// Keeps the im2col band of one layer near this size (floats) unless one row needs more.
     static let preferredColumnFloats = 1 << 21
@@ -36,30 +31,13 @@ final class UNetWorkspace {
             }
         }
         columnCapacity = columnNeed
-        var allocated: [UnsafeMutableRawPointer] = []
-        do {
-            var total = 0
-            func take(_ count: Int, _ what: String) throws -> UnsafeMutablePointer<Float> {
-                let p = try RawBuffer.allocate(Float.self, count: count, what: what)
-                allocated.append(UnsafeMutableRawPointer(p))
-                total += count * MemoryLayout<Float>.stride
-                return p
-            }
-            var concat: [UnsafeMutablePointer<Float>] = []
-            for level in 0..<architecture.levels {
-                concat.append(try take(2 * widths[level] * sizes[level] * sizes[level], "a U-Net skip buffer"))
-            }
-            self.concat = concat
-            bufferA = try take(largest, "a U-Net activation buffer")
-            bufferB = try take(largest, "a U-Net activation buffer")
-            columns = try take(columnCapacity, "the convolution column buffer")
-            bytes = total
-        } catch {
-            allocated.forEach { free($0) }
-            throw error
+        let arena = BufferArena()
+        concat = try (0..<architecture.levels).map {
+            try arena.floats(2 * widths[$0] * sizes[$0] * sizes[$0], "a U-Net skip buffer")
         }
-        owned = allocated
+        bufferA = try arena.floats(largest, "a U-Net activation buffer")
+        bufferB = try arena.floats(largest, "a U-Net activation buffer")
+        columns = try arena.floats(columnCapacity, "the convolution column buffer")
+        self.arena = arena
     }
-
-    deinit { owned.forEach { free($0) } }
 }
