@@ -20,6 +20,9 @@ public final class NiftiScan {
     private let slope: Double, intercept: Double
     /// Voxels in a type the engine takes directly, or nil when `converted` holds them.
     private let nativeType: VoxelVolume.DType?
+    /// The NIfTI datatype code and the voxels, read once: intensity(at:) runs for every voxel.
+    private let datatype: Int32
+    private let voxels: UnsafeRawPointer
     private var converted: [Float] = []
 
     /// NIfTI datatype codes this reader accepts, by name.
@@ -75,6 +78,8 @@ public final class NiftiScan {
                 return p * unit
             }
             let code = nb_datatype(image)
+            datatype = code
+            voxels = nb_data(image)
             guard let name = NiftiScan.datatypes[code] else {
                 throw AimosError(.unsupported, "'\(path)' has NIfTI datatype \(code); aimos reads uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32 and float64")
             }
@@ -99,9 +104,9 @@ public final class NiftiScan {
 
     /// The scaled intensity of voxel i (x fastest).
     public func intensity(at i: Int) -> Double {
-        let raw = nb_data(image)!
+        let raw = voxels
         let value: Double
-        switch nb_datatype(image) {
+        switch datatype {
         case 2: value = Double(raw.load(fromByteOffset: i, as: UInt8.self))
         case 256: value = Double(raw.load(fromByteOffset: i, as: Int8.self))
         case 4: value = Double(raw.load(fromByteOffset: 2 * i, as: Int16.self))
@@ -121,7 +126,7 @@ public final class NiftiScan {
         let dims64 = dims.map(Int64.init)
         do {
             if let type = nativeType {
-                return try body(VoxelVolume(data: nb_data(image), dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
+                return try body(VoxelVolume(data: voxels, dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
             }
             return try converted.withUnsafeBytes {
                 try body(VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue, dims: dims64, spacing: spacing))

@@ -52,11 +52,8 @@ public enum PreviewRenderer {
         }
         let colors = OrganPalette.colors(for: classes)
         // Larger organs first, so small ones stay visible on top.
-        let order = (1..<classes.count).sorted { a, b in
-            let areaA = projected[(a * pixels)..<((a + 1) * pixels)].filter { $0 }.count
-            let areaB = projected[(b * pixels)..<((b + 1) * pixels)].filter { $0 }.count
-            return areaA > areaB
-        }
+        let area = (0..<classes.count).map { c in projected[(c * pixels)..<((c + 1) * pixels)].filter { $0 }.count }
+        let order = (1..<classes.count).sorted { area[$0] > area[$1] }
         let layout = PanelLayout(rows: geometry.rows, cols: geometry.cols,
                                  rowSpacing: scan.spacing[rowAxis], colSpacing: scan.spacing[colAxis],
                                  flipRows: scan.worldDirection(axis: rowAxis).sign > 0,
