@@ -3,6 +3,7 @@
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
 #   the C ABI test (with valgrind where installed),
 #   the Python tools' tests (converter, synthesis, training, metrics),
+#   the viewer tests (3D Slicer's core libraries and ITK open the outputs),
 #   the embedding tests (Python binding, Fiji plugin, C example, CMake install + consumers).
 # Usage: bash Tests/run_all.sh
 set -euo pipefail
@@ -18,6 +19,8 @@ echo "== C ABI test"
 bash Tests/c/run.sh
 echo "== aimos volumes on the real label maps (../shared)"
 python3 -m pytest -q -rs Tests/cli
+echo "== Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
+python3 -m pytest -q -rs Tests/viewers
 echo "== Python tools"
 python3 -m pytest -q -rs Tools/tests
 echo "== Python binding"

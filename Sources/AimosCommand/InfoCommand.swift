@@ -21,6 +21,6 @@ struct InfoCommand: ParsableCommand {
         print("parameters:   \(m.parameterCount)")
         print("file size:    \(m.fileBytes) bytes")
         print("classes:      \(m.values.classes.count)")
-        for (i, name) in m.values.classes.enumerated() { print("  \(i): \(name)") }
+        for (i, name) in m.values.classes.enumerated() { print("  \(i): \(name.singleLine)") }
     }
 }

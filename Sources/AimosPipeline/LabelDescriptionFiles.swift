@@ -2,6 +2,7 @@
 /// - ITK-SNAP: `IDX R G B A VIS MSH "LABEL"` per line after `#` comments
 ///   (`itksnap -g scan.nii.gz -s labels.nii.gz -l labels.txt`);
 /// - 3D Slicer colour table (.ctbl): `index name R G B A`, 0-255, no spaces in names.
+/// Both files are read by the programs' own parsers in Tests/viewers.
 public enum LabelDescriptionFiles {
     public static func itkSnap(classes: [String]) -> String {
         var lines = ["################################################",
@@ -22,7 +23,7 @@ public enum LabelDescriptionFiles {
         for (index, (name, color)) in zip(classes, OrganPalette.colors(for: classes)).enumerated() {
             let visible = index == 0 ? "0" : "1"
             let alpha = index == 0 ? "0" : "1"
-            let quoted = name.replacingQuotes()
+            let quoted = name.itkSnapLabel()
             lines.append("\(pad(index, 5)) \(pad(Int(color.r), 5)) \(pad(Int(color.g), 4)) \(pad(Int(color.b), 4))        \(alpha)  \(visible)  \(visible)    \"\(quoted)\"")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -44,9 +45,19 @@ public enum LabelDescriptionFiles {
 }
 
 extension String {
-    /// ITK-SNAP labels are double-quoted: no quotes inside.
-    func replacingQuotes() -> String { String(map { $0 == "\"" ? "'" : $0 }) }
+    /// One line of text: control characters (line breaks among them) become spaces.
+    public var singleLine: String { String(map { $0.isControlOrNewline ? " " : $0 }) }
 
-    /// Slicer colour names: no white space.
-    func slicerName() -> String { String(map { $0 == " " || $0 == "\t" ? "_" : $0 }) }
+    /// ITK-SNAP reads a file line by line and a label up to the next double quote.
+    func itkSnapLabel() -> String { String(singleLine.map { $0 == "\"" ? "'" : $0 }) }
+
+    /// Slicer reads a colour name as one token: white space and control characters become
+    /// underscores.
+    func slicerName() -> String { String(map { $0.isWhitespace || $0.isControlOrNewline ? "_" : $0 }) }
+}
+
+extension Character {
+    var isControlOrNewline: Bool {
+        isNewline || unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
 }

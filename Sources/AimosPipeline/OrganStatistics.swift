@@ -103,7 +103,7 @@ public struct OrganStatistics {
         }
         var lines = [pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
         for row in rows where row.index > 0 {
-            lines.append(pad(row.name, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
+            lines.append(pad(row.name.singleLine, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
                          + pad(fixed(row.volumeMM3, 2), 12) + "  " + pad(fixed(row.volumeML, 4), 10))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -113,8 +113,10 @@ public struct OrganStatistics {
 func number(_ x: Double) -> String { x.isFinite ? String(x) : "" }
 func jsonNumber(_ x: Double) -> String { x.isFinite ? String(x) : "null" }
 
+/// RFC 4180 quoting. `isNewline`, not `contains("\n")`: Swift sees "\r\n" as one character
+/// that is not "\n".
 func csvQuoted(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+    s.contains { $0 == "," || $0 == "\"" || $0.isNewline } ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
 }
 
 /// Fixed-point formatting without Foundation.

@@ -132,9 +132,9 @@ final class OutputTests: XCTestCase {
     }
 
     func testLabelDescriptionFiles() {
-        let classes = ["background", "Brain", "Small intestine", "my \"organ\""]
+        let classes = ["background", "Brain", "Small intestine", "my \"organ\"", "two\nlines\r\nthree\tcols"]
         let itk = LabelDescriptionFiles.itkSnap(classes: classes).split(separator: "\n").filter { !$0.hasPrefix("#") }
-        XCTAssertEqual(itk.count, 4)
+        XCTAssertEqual(itk.count, 5)
         let brain = itk[1].split(separator: " ", omittingEmptySubsequences: true)
         let color = OrganPalette.color(of: "Brain", index: 1)
         XCTAssertEqual(brain[0...6].map(String.init), ["1", "\(color.r)", "\(color.g)", "\(color.b)", "1", "1", "1"])
@@ -143,6 +143,15 @@ final class OutputTests: XCTestCase {
         let slicer = LabelDescriptionFiles.slicerColorTable(classes: classes, fileName: "x.ctbl").split(separator: "\n").filter { !$0.hasPrefix("#") }
         XCTAssertEqual(slicer[2], "2 Small_intestine \(OrganPalette.color(of: "Small intestine", index: 2).r) \(OrganPalette.color(of: "Small intestine", index: 2).g) \(OrganPalette.color(of: "Small intestine", index: 2).b) 255")
         XCTAssertEqual(slicer[0], "0 background 0 0 0 0")
+        // A line break or tab in a class name must not break either file's lines or tokens.
+        XCTAssertTrue(itk[4].hasSuffix("\"two lines three cols\""))
+        XCTAssertEqual(slicer.count, 5)
+        XCTAssertTrue(slicer[4].hasPrefix("4 two_lines_three_cols "))
+        // The organ table quotes them: "\r\n" is one Swift character, not "\n".
+        XCTAssertEqual(csvQuoted("Spleen\r\n"), "\"Spleen\r\n\"")
+        XCTAssertEqual(csvQuoted("a \"b\""), "\"a \"\"b\"\"\"")
+        XCTAssertEqual(csvQuoted("Liver"), "Liver")
+        XCTAssertEqual("two\nlines\r\n".singleLine, "two lines ")
         // Distinct colours for the AIMOS organs.
         let organs = ["Brain", "Heart", "Lung", "Liver", "Kidney", "Spleen", "Bladder", "Stomach", "Intestine", "Bone"]
         let colors = OrganPalette.colors(for: organs)
