@@ -24,6 +24,10 @@ if(EXISTS "${PROJECT_SOURCE_DIR}/models/aimos-demo.safetensors")
           DESTINATION "${CMAKE_INSTALL_DATADIR}/aimos/models")
 endif()
 
+# The 3D Slicer loader (README: viewing the results), for installs without the source tree.
+install(FILES "${PROJECT_SOURCE_DIR}/Examples/slicer/load_aimos_results.py"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}/aimos/slicer")
+
 # pkg-config: written at install time for the prefix installed to.
 install(CODE "
   set(AIMOS_PC_TEMPLATE \"${PROJECT_SOURCE_DIR}/pkgconfig/aimos.pc.in\")

@@ -24,9 +24,9 @@ from vtk.util.numpy_support import vtk_to_numpy
 
 
 class SlicerScene:
-    """A scene with Slicer's Colors and Volumes logic: the application's own inside 3D Slicer,
-    a new scene wired the same way when only Slicer's core libraries are installed. Keep it
-    alive while its nodes are used: the nodes belong to its scene."""
+    """A scene with Slicer's Colors, Volumes and Segmentations logic: the application's own
+    inside 3D Slicer, a new scene wired the same way when only Slicer's core libraries are
+    installed. Keep it alive while its nodes are used: the nodes belong to its scene."""
 
     def __init__(self):
         if hasattr(slicer, "app"):

@@ -115,6 +115,10 @@ if grep -Eq '\.executable\([^)]*name: *"aimos-cli"' "$root/Package.swift" \
     pass "bin/aimos installed; needs no Swift libraries"
 fi
 
+cmp -s "$root/Examples/slicer/load_aimos_results.py" "$prefix/share/aimos/slicer/load_aimos_results.py" \
+    || fail "share/aimos/slicer/load_aimos_results.py is not installed"
+pass "the 3D Slicer loader installed in share/aimos/slicer"
+
 # 3. Consumer through pkg-config, compiled outside the tree.
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 [ "$(pkg-config --modversion aimos)" = "$version" ] || fail "pkg-config --modversion aimos is not $version"
