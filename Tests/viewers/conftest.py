@@ -131,3 +131,19 @@ def segmented(request, tmp_path_factory):
     if classes is None:
         classes = [(row["class"], row["class"], row["class"]) for row in volumes]
     return Segmented(scan, out["labels.nii.gz"], out["labels.txt"], out["labels.ctbl"], classes, volumes)
+
+
+def read_label_descriptions(path):
+    """{index: (r, g, b, alpha, visible, mesh, label)} by ITK-SNAP's reading rules."""
+    table = {}
+    with open(path) as f:
+        for number, line in enumerate(f.read().split("\n"), start=1):
+            if line.startswith("#") or not line:
+                continue
+            head, quote, rest = line.partition('"')
+            fields = head.split()
+            assert quote and len(fields) == 7, f"ITK-SNAP would stop: syntax error on line {number}: {line!r}"
+            label = rest.split('"')[0]
+            index, r, g, b = (int(v) for v in fields[:4])
+            table[index] = (r, g, b, float(fields[4]), int(fields[5]), int(fields[6]), label)
+    return table

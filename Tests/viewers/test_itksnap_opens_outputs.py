@@ -16,6 +16,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from conftest import read_label_descriptions
+
 # ITK's SWIG-made types lack __module__, which Python 3.11+ reports as a DeprecationWarning
 # each time ITK loads one of its modules: not ours to fix.
 SWIG_NOISE = "ignore:builtin type .* has no __module__ attribute:DeprecationWarning"
@@ -58,22 +60,6 @@ def test_itk_reads_the_labels_aimos_wrote(segmented):
     written = np.asarray(nib.load(segmented.labels).dataobj)
     np.testing.assert_array_equal(voxels, written)
     assert voxels.max() < len(segmented.classes)
-
-
-def read_label_descriptions(path):
-    """{index: (r, g, b, alpha, visible, mesh, label)} by ITK-SNAP's reading rules."""
-    table = {}
-    with open(path) as f:
-        for number, line in enumerate(f.read().split("\n"), start=1):
-            if line.startswith("#") or not line:
-                continue
-            head, quote, rest = line.partition('"')
-            fields = head.split()
-            assert quote and len(fields) == 7, f"ITK-SNAP would stop: syntax error on line {number}: {line!r}"
-            label = rest.split('"')[0]
-            index, r, g, b = (int(v) for v in fields[:4])
-            table[index] = (r, g, b, float(fields[4]), int(fields[5]), int(fields[6]), label)
-    return table
 
 
 def test_itksnap_reads_a_named_colour_for_every_class(segmented):

@@ -16,16 +16,20 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from conftest import SLICER_SCRIPT
+from conftest import SLICER_SCRIPT, read_label_descriptions
 
 slicer = pytest.importorskip("slicer_core", reason="3D Slicer's core libraries are not installed (pip install slicer-core)")
 
 
-def load_script():
+@pytest.fixture(scope="session")
+def in_slicer(segmented):
+    """The case's scan, label map and colour table loaded once through the README's script:
+    (scene, scan node, label map node, colour node)."""
     spec = importlib.util.spec_from_file_location("load_aimos_results", SLICER_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    session = script.SlicerScene()
+    return (session, *session.load(segmented.scan, segmented.labels, segmented.slicer_colors))
 
 
 def vtk_voxels(image_data):
@@ -78,10 +82,8 @@ def in_file_order(node, file_affine):
     return reordered
 
 
-def test_slicer_puts_the_label_map_on_the_scan(segmented):
-    script = load_script()
-    session = script.SlicerScene()
-    scan, label_map, _ = session.load(segmented.scan, segmented.labels, segmented.slicer_colors)
+def test_slicer_puts_the_label_map_on_the_scan(segmented, in_slicer):
+    _, scan, label_map, _ = in_slicer
     assert label_map.IsA("vtkMRMLLabelMapVolumeNode")
     # Voxel to patient (RAS) mapping: the label map's is the scan's.
     np.testing.assert_allclose(ijk_to_ras(label_map), ijk_to_ras(scan), atol=1e-6)
@@ -93,26 +95,22 @@ def test_slicer_puts_the_label_map_on_the_scan(segmented):
     np.testing.assert_array_equal(in_file_order(label_map, labels_file.affine), np.asarray(labels_file.dataobj))
 
 
-def test_slicer_names_and_colours_every_class_from_the_colour_table(segmented):
-    script = load_script()
-    session = script.SlicerScene()
-    _, label_map, color_node = session.load(segmented.scan, segmented.labels, segmented.slicer_colors)
+def test_slicer_names_and_colours_every_class_from_the_colour_table(segmented, in_slicer):
+    _, _, label_map, color_node = in_slicer
     assert label_map.GetDisplayNode().GetColorNodeID() == color_node.GetID()
     assert color_node.GetNumberOfColors() == len(segmented.classes)
-    itksnap_colors = read_itksnap_colors(segmented.itksnap_labels)
+    itksnap_table = read_label_descriptions(segmented.itksnap_labels)
     for index, (_, _, slicer_name) in enumerate(segmented.classes):
         assert color_node.GetColorName(index) == slicer_name
         rgba = [0.0] * 4
         color_node.GetColor(index, rgba)
         rgb = tuple(round(c * 255) for c in rgba[:3])
-        assert rgb == itksnap_colors[index]  # the same colour in both viewers' files
+        assert rgb == itksnap_table[index][:3]  # the same colour in both viewers' files
         assert rgba[3] == (0.0 if index == 0 else 1.0)  # background transparent
 
 
-def test_the_segment_editor_gets_one_named_segment_per_organ(segmented):
-    script = load_script()
-    session = script.SlicerScene()
-    _, label_map, _ = session.load(segmented.scan, segmented.labels, segmented.slicer_colors)
+def test_the_segment_editor_gets_one_named_segment_per_organ(segmented, in_slicer):
+    session, _, label_map, _ = in_slicer
     segmentation = session.to_segmentation(label_map).GetSegmentation()
     present = [int(r["class_index"]) for r in segmented.volumes if int(r["voxels"]) > 0 and r["class_index"] != "0"]
     segments = [segmentation.GetSegment(segmentation.GetNthSegmentID(i)) for i in range(segmentation.GetNumberOfSegments())]
@@ -127,17 +125,6 @@ def test_a_file_slicer_cannot_read_is_named_in_the_error(segmented, tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 1
     assert f"error: 3D Slicer could not read the label map {bad}" in run.stderr
-
-
-def read_itksnap_colors(path):
-    colors = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.split('"')[0].split()
-            colors[int(fields[0])] = tuple(int(v) for v in fields[1:4])
-    return colors
 
 
 def test_the_command_line_without_three_files_prints_its_usage():
