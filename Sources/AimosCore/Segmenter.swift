@@ -38,14 +38,13 @@ extension AimosModel {
         let geometry = SliceGeometry(dims: volume.dims, axis: axis)
         let result = try SegmentationResult(dims: volume.dims, spacing: volume.spacing, classCount: classes.count,
                                             keepProbabilities: options.keepProbabilities, uncertainty: hasUncertainty)
-        var workers = min(options.threads == 0 ? ParallelFor.coreCount : options.threads, geometry.sliceCount)
-        var processors = [try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities)]
+        let makeProcessor = { try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities) }
+        let first = try makeProcessor()
         // No more workers than half the machine's memory holds: malloc succeeds lazily on Linux,
         // so too many would be killed later by the kernel rather than fail here.
-        workers = min(workers, max(1, ParallelFor.physicalMemory / 2 / max(1, processors[0].bytes)))
-        while processors.count < workers {
-            processors.append(try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities))
-        }
+        let workers = min(options.threads == 0 ? ParallelFor.coreCount : options.threads, geometry.sliceCount,
+                          max(1, ParallelFor.physicalMemory / 2 / max(1, first.bytes)))
+        let processors = try [first] + (1..<max(1, workers)).map { _ in try makeProcessor() }
         let queue = SliceQueue(total: geometry.sliceCount, progress: options.progress)
         ParallelFor.run(workers: workers) { worker in
             let processor = processors[worker]

@@ -6,6 +6,9 @@ public struct SliceGeometry {
     public let sliceCount: Int
     public let rows: Int
     public let cols: Int
+    /// The volume axes that run along a slice's rows and columns.
+    public let rowAxis: Int
+    public let colAxis: Int
     let sliceStride: Int
     let rowStride: Int
     let colStride: Int
@@ -16,12 +19,15 @@ public struct SliceGeometry {
         switch axis {
         case 0:
             (sliceCount, rows, cols) = (nx, nz, ny)
+            (rowAxis, colAxis) = (2, 1)
             (sliceStride, rowStride, colStride) = (1, nx * ny, nx)
         case 1:
             (sliceCount, rows, cols) = (ny, nz, nx)
+            (rowAxis, colAxis) = (2, 0)
             (sliceStride, rowStride, colStride) = (nx, nx * ny, 1)
         default:
             (sliceCount, rows, cols) = (nz, ny, nx)
+            (rowAxis, colAxis) = (1, 0)
             (sliceStride, rowStride, colStride) = (nx * ny, nx, 1)
         }
     }

@@ -16,7 +16,7 @@ public enum PreviewRenderer {
     public static func render(scan: NiftiScan, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
                               volumesML: [Double]) -> RGBImage {
         let geometry = SliceGeometry(dims: scan.dims, axis: axis)
-        let (rowAxis, colAxis) = axis == 2 ? (1, 0) : axis == 1 ? (2, 0) : (2, 1)
+        let (rowAxis, colAxis) = (geometry.rowAxis, geometry.colAxis)
         let pixels = geometry.pixelsPerSlice
         var projection = [Double](repeating: 0, count: pixels)
         var projected = [Bool](repeating: false, count: classes.count * pixels)
