@@ -1,11 +1,12 @@
 import AimosCore
+import AimosPipeline
 import CAimosHeader
 
 // Library-wide C entry points: versions, status names, errors, freeing handles.
 
 @_cdecl("aimos_version")
 public func aimos_version() -> UnsafePointer<CChar> {
-    staticCString("0.1.0")
+    staticCString(AimosInfo.version)
 }
 
 @_cdecl("aimos_status_string")

@@ -13,7 +13,7 @@ struct AimosCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aimos",
         abstract: "Whole-body mouse organ segmentation (AIMOS) of micro-CT and light-sheet scans.",
-        version: AimosInfo.version,
+        version: AimosInfo.version.description,
         subcommands: [SegmentCommand.self, InfoCommand.self, VolumesCommand.self])
 
     /// Exit codes: 0 success, 1 usage, 2 input error, 3 model error, 4 internal, 130 cancelled.
@@ -24,7 +24,7 @@ struct AimosCLI: ParsableCommand {
         } catch let error as JobError {
             fail(error.error.message, code: ExitCodes.code(for: error))
         } catch let error as AimosError {
-            fail(error.message, code: error.kind == .cancelled ? ExitCodes.cancelled : ExitCodes.internalError)
+            fail(error.message, code: ExitCodes.code(for: JobError(stage: .engine, error: error)))
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -21,8 +21,8 @@ struct VolumesCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let map = try stage(.input) { try NiftiScan(path: labels) }
-        let intensity = try stage(.input) { () -> NiftiScan? in
+        let map = try JobError.at(.input) { try NiftiScan(path: labels) }
+        let intensity = try JobError.at(.input) { () -> NiftiScan? in
             guard let path = scan else { return nil }
             let s = try NiftiScan(path: path)
             guard s.dims == map.dims else { throw AimosError(.invalidArgument, "'\(path)' has dims \(s.dims), the label map \(map.dims)") }
@@ -45,18 +45,16 @@ struct VolumesCommand: ParsableCommand {
         }
         let table = values.withUnsafeBufferPointer {
             OrganStatistics(labels: $0.baseAddress!, voxelCount: map.voxelCount, classes: names, spacing: map.spacing,
-                            intensity: intensity.map { s in { s.intensity(at: $0) } } ?? { _ in .nan })
+                            intensity: intensity.map { s in { s.intensity(at: $0) } })
         }
         guard let path = output else {
             print(table.csv(), terminator: "")
             return
         }
-        try stage(.output) {
+        try JobError.at(.output) {
             let outputs = AtomicOutputs(overwrite: overwrite)
-            try outputs.writeText(path.hasSuffix(".json") ? table.json(scan: scan ?? "", model: "") : table.csv(), to: path)
+            try outputs.writeText(table.text(forFile: path, scan: scan ?? "", model: ""), to: path)
             try outputs.commit()
         }
     }
-
-    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T { try JobError.at(stage, body) }
 }

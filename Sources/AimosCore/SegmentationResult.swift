@@ -4,6 +4,8 @@
 public final class SegmentationResult {
     public let dims: [Int]
     public let spacing: [Double]
+    /// The volume axis the scan was cut along.
+    public let sliceAxis: Int
     public let classCount: Int
     public let voxelCount: Int
     public let labels: UnsafeMutablePointer<UInt8>
@@ -12,10 +14,11 @@ public final class SegmentationResult {
     public private(set) var voxelsPerClass: [Int]
     private let arena: BufferArena
 
-    init(dims: [Int], spacing: [Double], classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
+    init(dims: [Int], spacing: [Double], sliceAxis: Int, classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
         let count = dims.reduce(1, *)
         self.dims = dims
         self.spacing = spacing
+        self.sliceAxis = sliceAxis
         self.classCount = classCount
         self.voxelCount = count
         let arena = BufferArena()

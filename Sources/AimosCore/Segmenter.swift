@@ -36,7 +36,7 @@ extension AimosModel {
         }
         _ = openBLASSingleThreaded
         let geometry = SliceGeometry(dims: volume.dims, axis: axis)
-        let result = try SegmentationResult(dims: volume.dims, spacing: volume.spacing, classCount: classes.count,
+        let result = try SegmentationResult(dims: volume.dims, spacing: volume.spacing, sliceAxis: axis, classCount: classes.count,
                                             keepProbabilities: options.keepProbabilities, uncertainty: hasUncertainty)
         let makeProcessor = { try SliceProcessor(model: self, geometry: geometry, keepProbabilities: options.keepProbabilities) }
         let first = try makeProcessor()

@@ -1,4 +1,5 @@
 /// The version and name that aimos writes into its outputs.
 public enum AimosInfo {
-    public static let version = "0.1.0"
+    /// Static: the C ABI's aimos_version returns it as a C string with no copy.
+    public static let version: StaticString = "0.1.0"
 }

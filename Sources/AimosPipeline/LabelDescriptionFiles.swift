@@ -24,7 +24,7 @@ public enum LabelDescriptionFiles {
             let visible = index == 0 ? "0" : "1"
             let alpha = index == 0 ? "0" : "1"
             let quoted = name.itkSnapLabel()
-            lines.append("\(pad(index, 5)) \(pad(Int(color.r), 5)) \(pad(Int(color.g), 4)) \(pad(Int(color.b), 4))        \(alpha)  \(visible)  \(visible)    \"\(quoted)\"")
+            lines.append("\(pad(String(index), 5)) \(pad(String(color.r), 5)) \(pad(String(color.g), 4)) \(pad(String(color.b), 4))        \(alpha)  \(visible)  \(visible)    \"\(quoted)\"")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -36,11 +36,6 @@ public enum LabelDescriptionFiles {
             lines.append("\(index) \(name.slicerName()) \(color.r) \(color.g) \(color.b) \(alpha)")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let s = String(value)
-        return String(repeating: " ", count: max(0, width - s.count)) + s
     }
 }
 

@@ -46,11 +46,16 @@ public enum NiftiOutputWriter {
                   extensionText: nil)
     }
 
-    static func write(scan: NiftiScan, path: String, datatype: Int32, dims: [Int], data: UnsafeRawPointer,
-                      intent: Int32, calMin: Double, calMax: Double, descrip: String, extensionText: String?) throws {
+    /// aimos writes NIfTI as .nii or .nii.gz (the job checks before any work, the writer again).
+    static func checkPath(_ path: String) throws {
         guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
             throw AimosError(.unsupported, "'\(path)': aimos writes NIfTI as .nii or .nii.gz")
         }
+    }
+
+    static func write(scan: NiftiScan, path: String, datatype: Int32, dims: [Int], data: UnsafeRawPointer,
+                      intent: Int32, calMin: Double, calMax: Double, descrip: String, extensionText: String?) throws {
+        try checkPath(path)
         var message = [CChar](repeating: 0, count: 512)
         let dims64 = dims.map(Int64.init)
         let status = nb_write_like(scan.image, path, datatype, Int32(dims.count), dims64, data, intent, calMin, calMax,

@@ -18,12 +18,11 @@ public final class NiftiScan {
     public var voxelCount: Int { dims[0] * dims[1] * dims[2] }
     private let scaled: Bool
     private let slope: Double, intercept: Double
-    /// Voxels in a type the engine takes directly, or nil when `converted` holds them.
+    /// Voxels in a type the engine takes directly, or nil when withVolume converts them.
     private let nativeType: VoxelVolume.DType?
     /// The NIfTI datatype code and the voxels, read once: intensity(at:) runs for every voxel.
     private let datatype: Int32
     private let voxels: UnsafeRawPointer
-    private var converted: [Float] = []
 
     /// NIfTI datatype codes this reader accepts, by name.
     static let datatypes: [Int32: String] = [2: "uint8", 4: "int16", 8: "int32", 16: "float32", 64: "float64",
@@ -94,10 +93,6 @@ public final class NiftiScan {
             nb_free(image)
             throw error
         }
-        if nativeType == nil {
-            // As float32, what the engine computes in (4 bytes a voxel instead of 8).
-            converted = (0..<voxelCount).map { Float(intensity(at: $0)) }
-        }
     }
 
     deinit { nb_free(image) }
@@ -128,6 +123,9 @@ public final class NiftiScan {
             if let type = nativeType {
                 return try body(VoxelVolume(data: voxels, dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
             }
+            // As float32, what the engine computes in (4 bytes a voxel instead of 8). Made here,
+            // not on opening: a --signal scan or a label map is opened but never segmented.
+            let converted = (0..<voxelCount).map { Float(intensity(at: $0)) }
             return try converted.withUnsafeBytes {
                 try body(VoxelVolume(data: $0.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue, dims: dims64, spacing: spacing))
             }

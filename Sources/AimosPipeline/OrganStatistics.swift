@@ -23,25 +23,34 @@ public struct OrganStatistics {
     public let voxelVolumeMM3: Double
     public let signalName: String?
 
-    /// Computes the table from a label map (voxelCount labels in the scan's layout).
+    /// Computes the table from a label map (voxelCount labels in the scan's layout); without
+    /// `intensity` (a label map alone) only the counts and volumes.
     public init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
-                intensity: (Int) -> Double, signal: ((Int) -> Double)? = nil, signalName: String? = nil) {
+                intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalName: String? = nil) {
         voxelVolumeMM3 = spacing.reduce(1, *)
         self.signalName = signalName
+        var counts = [Int](repeating: 0, count: classes.count)
         var values = [[Double]](repeating: [], count: classes.count)
         var signals = [[Double]](repeating: [], count: classes.count)
         for i in 0..<voxelCount {
             let c = Int(labels[i])
             guard c < classes.count else { continue }
-            values[c].append(intensity(i))
+            counts[c] += 1
+            if let intensity = intensity { values[c].append(intensity(i)) }
             if let signal = signal { signals[c].append(signal(i)) }
         }
         let volume = voxelVolumeMM3
         rows = classes.enumerated().map { c, name in
-            Row(index: c, name: name, voxels: values[c].count, volumeMM3: Double(values[c].count) * volume,
-                intensity: OrganStatistics.summarize(&values[c]),
+            Row(index: c, name: name, voxels: counts[c], volumeMM3: Double(counts[c]) * volume,
+                intensity: intensity == nil ? OrganStatistics.unmeasured(voxels: counts[c]) : OrganStatistics.summarize(&values[c]),
                 signal: signal == nil ? nil : OrganStatistics.summarize(&signals[c]))
         }
+    }
+
+    /// The statistics of an organ whose intensities are unknown: what summarize gives for that
+    /// many NaN values (NaN throughout; an empty organ's sum 0 as ever).
+    static func unmeasured(voxels: Int) -> Summary {
+        voxels == 0 ? Summary() : Summary(mean: .nan, sd: .nan, median: .nan, sum: .nan)
     }
 
     /// Mean, sample SD, median (mean of the middle two for an even count) and sum.
@@ -94,13 +103,14 @@ public struct OrganStatistics {
         return "{\n" + top.joined(separator: ",\n") + "\n}\n"
     }
 
+    /// The table as the file at `path` holds it: JSON for .json, else CSV.
+    public func text(forFile path: String, scan: String, model: String) -> String {
+        path.hasSuffix(".json") ? json(scan: scan, model: model) : csv()
+    }
+
     /// A plain table for the terminal: class, voxels, mm3, mL.
     public func text() -> String {
         let width = max(5, rows.map(\.name.count).max() ?? 5)
-        func pad(_ s: String, _ w: Int, left: Bool = false) -> String {
-            let fill = String(repeating: " ", count: max(0, w - s.count))
-            return left ? s + fill : fill + s
-        }
         var lines = [pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
         for row in rows where row.index > 0 {
             lines.append(pad(row.name.singleLine, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
@@ -108,6 +118,12 @@ public struct OrganStatistics {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// `s` filled with spaces to `width` characters: on the right (left-aligned) or on the left.
+func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return left ? s + fill : fill + s
 }
 
 func number(_ x: Double) -> String { x.isFinite ? String(x) : "" }

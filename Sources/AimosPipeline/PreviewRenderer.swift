@@ -54,10 +54,11 @@ public enum PreviewRenderer {
         // Larger organs first, so small ones stay visible on top.
         let area = (0..<classes.count).map { c in projected[(c * pixels)..<((c + 1) * pixels)].filter { $0 }.count }
         let order = (1..<classes.count).sorted { area[$0] > area[$1] }
+        let colDirection = scan.worldDirection(axis: colAxis)
         let layout = PanelLayout(rows: geometry.rows, cols: geometry.cols,
                                  rowSpacing: scan.spacing[rowAxis], colSpacing: scan.spacing[colAxis],
                                  flipRows: scan.worldDirection(axis: rowAxis).sign > 0,
-                                 flipCols: scan.worldDirection(axis: colAxis).dominant == 0 && scan.worldDirection(axis: colAxis).sign > 0)
+                                 flipCols: colDirection.dominant == 0 && colDirection.sign > 0)
         let left = layout.render(gray: projection, window: percentileWindow(projection), colors: colors) { p in
             order.compactMap { c in projected[c * pixels + p] ? c : nil }
         } outline: { p, q in

@@ -41,7 +41,6 @@ public struct SegmentationJob {
         /// The organ table, when asked for (volumesPath or computeStatistics).
         public let statistics: OrganStatistics?
         public let axis: Int
-        public let voxelCount: Int
     }
 
     public init(inputPath: String, outputPath: String) {
@@ -53,13 +52,11 @@ public struct SegmentationJob {
         [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath].compactMap { $0 }
     }
 
-    func stage<T>(_ stage: JobError.Stage, _ body: () throws -> T) throws -> T { try JobError.at(stage, body) }
-
     public func run(model: AimosModel) throws -> Outcome {
         let outputs = AtomicOutputs(overwrite: overwrite)
         defer { outputs.discard() }
         let paths = outputPaths
-        try stage(.output) {
+        try JobError.at(.output) {
             guard Set(paths).count == paths.count else { throw AimosError(.invalidArgument, "two outputs name the same file") }
             let inputs = [inputPath, signalPath].compactMap { $0 }
             if paths.contains(where: { p in inputs.contains { $0 == p || AtomicOutputs.sameFile($0, p) } }) {
@@ -71,17 +68,14 @@ public struct SegmentationJob {
             if let p = previewPath, !(p.hasSuffix(".jpg") || p.hasSuffix(".jpeg")) {
                 throw AimosError(.invalidArgument, "'\(p)': the preview is written as .jpg")
             }
-            for p in [outputPath, probabilitiesPath, uncertaintyPath].compactMap({ $0 })
-            where !(p.hasSuffix(".nii") || p.hasSuffix(".nii.gz")) {
-                throw AimosError(.unsupported, "'\(p)': aimos writes NIfTI as .nii or .nii.gz")
-            }
+            try [outputPath, probabilitiesPath, uncertaintyPath].compactMap({ $0 }).forEach(NiftiOutputWriter.checkPath)
             try paths.forEach(outputs.check)
         }
         if uncertaintyPath != nil && !model.hasUncertainty {
             throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; --uncertainty needs a model trained with one"))
         }
-        let scan = try stage(.input) { try NiftiScan(path: inputPath) }
-        let signal = try stage(.input) { () -> NiftiScan? in
+        let scan = try JobError.at(.input) { try NiftiScan(path: inputPath) }
+        let signal = try JobError.at(.input) { () -> NiftiScan? in
             guard let path = signalPath else { return nil }
             let s = try NiftiScan(path: path)
             guard s.dims == scan.dims else {
@@ -91,8 +85,7 @@ public struct SegmentationJob {
         }
         var settings = options
         settings.keepProbabilities = options.keepProbabilities || probabilitiesPath != nil
-        let axis = settings.sliceAxis ?? model.metadata.values.sliceAxis
-        let result: SegmentationResult = try stage(.engine) {
+        let result: SegmentationResult = try JobError.at(.engine) {
             do {
                 return try scan.withVolume { try model.segment($0, options: settings) }
             } catch let e as AimosError where e.kind == .invalidArgument {
@@ -105,7 +98,7 @@ public struct SegmentationJob {
             : OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
                               spacing: scan.spacing, intensity: scan.intensity(at:),
                               signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath)
-        try stage(.output) {
+        try JobError.at(.output) {
             try NiftiOutputWriter.writeLabels(result.labels, like: scan, to: outputs.temporaryPath(for: outputPath),
                                               classes: classes, architecture: architecture)
             if let path = probabilitiesPath {
@@ -115,11 +108,10 @@ public struct SegmentationJob {
                 try NiftiOutputWriter.writeUncertainty(map, like: scan, to: outputs.temporaryPath(for: path))
             }
             if let path = volumesPath, let statistics = statistics {
-                let text = path.hasSuffix(".json") ? statistics.json(scan: inputPath, model: architecture) : statistics.csv()
-                try outputs.writeText(text, to: path)
+                try outputs.writeText(statistics.text(forFile: path, scan: inputPath, model: architecture), to: path)
             }
             if let path = previewPath {
-                let picture = PreviewRenderer.render(scan: scan, labels: result.labels, classes: classes, axis: axis,
+                let picture = PreviewRenderer.render(scan: scan, labels: result.labels, classes: classes, axis: result.sliceAxis,
                                                      volumesML: (0..<classes.count).map { result.volumeMM3(classIndex: $0) / 1000 })
                 try picture.writeJPEG(to: outputs.temporaryPath(for: path))
             }
@@ -130,6 +122,6 @@ public struct SegmentationJob {
             }
             try outputs.commit()
         }
-        return Outcome(statistics: statistics, axis: axis, voxelCount: result.voxelCount)
+        return Outcome(statistics: statistics, axis: result.sliceAxis)
     }
 }

@@ -173,6 +173,16 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(table.rows[1].intensity.median, 2)
         XCTAssertEqual(table.rows[1].signal?.mean, 4)
         XCTAssertTrue(table.rows[3].intensity.mean.isNaN)
+        // A label map alone (no intensity) gives the table NaN intensities would, uncomputed.
+        let classes = ["background", "Brain", "Heart", "Lung"]
+        let countsOnly = labels.withUnsafeBufferPointer {
+            OrganStatistics(labels: $0.baseAddress!, voxelCount: 7, classes: classes, spacing: [0.5, 0.5, 2], intensity: nil)
+        }
+        let nanIntensity = labels.withUnsafeBufferPointer {
+            OrganStatistics(labels: $0.baseAddress!, voxelCount: 7, classes: classes, spacing: [0.5, 0.5, 2], intensity: { _ in .nan })
+        }
+        XCTAssertEqual(countsOnly.csv(), nanIntensity.csv())
+        XCTAssertEqual(countsOnly.rows.map(\.voxels), [1, 3, 3, 0])
         let csv = table.csv().split(separator: "\n")
         XCTAssertEqual(csv[0], "class_index,class,voxels,volume_mm3,volume_ml,intensity_mean,intensity_sd,intensity_median,intensity_sum,signal_mean,signal_sd,signal_median,signal_sum")
         XCTAssertEqual(csv[4], "3,Lung,0,0.0,0.0,,,,0.0,,,,0.0")
