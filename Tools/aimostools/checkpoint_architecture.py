@@ -8,7 +8,8 @@ block, decoders upN..up1 and a 1x1 classifier. Each block is conv (3x3, no bias)
 """
 import collections
 
-# Encoder widths per architecture; the same table as reference.WIDTHS (which needs torch).
+# Encoder widths per architecture; the one table (reference.WIDTHS re-exports it), kept here
+# so that the converter needs no torch.
 WIDTHS = {
     "Unet64": [32, 64], "Unet128": [32, 64, 128], "Unet256": [32, 64, 128, 256],
     "Unet512": [32, 64, 128, 256, 512], "Unet768": [32, 64, 128, 256, 512, 768],
@@ -17,6 +18,12 @@ WIDTHS = {
 ARCHITECTURES = list(WIDTHS)
 CLASSIFIER_WEIGHT = "classify.weight"
 CLASSIFIER_BIAS = "classify.bias"
+
+
+def aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, ensemble_members=1):
+    """The `aimos` metadata object of a model file (for the converter and for training)."""
+    return {"architecture": architecture, "classes": list(classes), "input_size": input_size,
+            "uncertainty": bool(uncertainty), "ensemble_members": ensemble_members, "slice_axis": slice_axis}
 
 
 def _conv_bn(shapes, block, cout, cin):

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import safetensors_io
 from .checkpoint import CheckpointError, load_state_dict
-from .checkpoint_architecture import CLASSIFIER_WEIGHT, WIDTHS, expected_shapes, guess_architecture
+from .checkpoint_architecture import CLASSIFIER_WEIGHT, WIDTHS, aimos_metadata, expected_shapes, guess_architecture
 
 OUTPUT_DTYPES = ("F32", "F16", "BF16")
 MAX_CLASSES = 255  # labels are uint8
@@ -117,8 +117,7 @@ def convert(checkpoints, output, architecture, classes, uncertainty=False, input
         for name, value in check_state_dict(state, architecture, classes, uncertainty, path).items():
             tensors[prefix + name] = encode(value, dtype, name, path)
 
-    metadata = {"architecture": architecture, "classes": list(classes), "input_size": input_size,
-                "uncertainty": bool(uncertainty), "ensemble_members": len(checkpoints), "slice_axis": slice_axis}
+    metadata = aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, len(checkpoints))
     write_atomically(output, tensors, {"aimos": json.dumps(metadata)})
     return metadata
 

@@ -15,6 +15,8 @@ import pickle
 
 import numpy as np
 
+from . import safetensors_io
+
 # Limits a hostile file could otherwise abuse (a stride-0 tensor of 10^12 elements, ...).
 MAX_TENSOR_ELEMENTS = 1 << 31
 
@@ -268,7 +270,7 @@ def tensor_values(tensor, storage_bytes, byteorder):
             elements[offset:], shape=size, strides=[s * dtype.itemsize for s in stride], writeable=False).copy()
     values = values.astype(dtype.newbyteorder("="), copy=False)
     if kind.bfloat16:
-        values = (values.astype(np.uint32) << 16).view(np.float32)
+        values = safetensors_io.from_bf16_bits(values)
     return values
 
 

@@ -47,7 +47,11 @@ def surface_distances(from_mask, to_mask, spacing):
     to_mask. Both masks are non-empty; the work is done inside the box holding both, where the
     nearest surface voxel always lies."""
     box = bounding_box(from_mask | to_mask, margin=1)
-    source, target = surface(from_mask[box]), surface(to_mask[box])
+    return _distances_between(surface(from_mask[box]), surface(to_mask[box]), spacing)
+
+
+def _distances_between(source, target, spacing):
+    """Distance in mm from every True voxel of source to the nearest True voxel of target."""
     distance_to_target = scipy.ndimage.distance_transform_edt(~target, sampling=spacing)
     return distance_to_target[source]
 
@@ -57,8 +61,11 @@ def hausdorff_percentiles(prediction, reference, spacing, percentiles=(50, 95)):
     prediction, reference = np.asarray(prediction, bool), np.asarray(reference, bool)
     if not prediction.any() or not reference.any():
         return {p: math.nan for p in percentiles}
-    to_prediction = surface_distances(reference, prediction, spacing)
-    to_reference = surface_distances(prediction, reference, spacing)
+    # as surface_distances both ways, but the box and the two surfaces are computed once
+    box = bounding_box(prediction | reference, margin=1)
+    prediction_surface, reference_surface = surface(prediction[box]), surface(reference[box])
+    to_prediction = _distances_between(reference_surface, prediction_surface, spacing)
+    to_reference = _distances_between(prediction_surface, reference_surface, spacing)
     return {p: float(max(np.percentile(to_prediction, p), np.percentile(to_reference, p))) for p in percentiles}
 
 

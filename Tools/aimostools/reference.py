@@ -9,11 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-WIDTHS = {
-    "Unet64": [32, 64], "Unet128": [32, 64, 128], "Unet256": [32, 64, 128, 256],
-    "Unet512": [32, 64, 128, 256, 512], "Unet768": [32, 64, 128, 256, 512, 768],
-    "Unet1024": [32, 64, 128, 256, 512, 1024],
-}
+from .checkpoint_architecture import WIDTHS  # one table, in the torch-free module; re-exported
 
 
 class ConvBnRelu(torch.nn.Module):
@@ -70,6 +66,11 @@ class AimosUNet(torch.nn.Module):
         return self.classify(x)
 
 
+def volume_axis(axis):
+    """The numpy (z, y, x) axis that aimos slice axis `axis` (2 = z, 1 = y, 0 = x) cuts along."""
+    return {2: 0, 1: 1, 0: 2}[axis]
+
+
 def slice_view(volume_zyx, axis, index):
     """The 2D slice as aimos cuts it: axis 2 rows=y cols=x; axis 1 rows=z cols=x; axis 0 rows=z cols=y."""
     if axis == 2:
@@ -79,11 +80,15 @@ def slice_view(volume_zyx, axis, index):
     return volume_zyx[:, :, index]
 
 
+def resize_bilinear(slice2d, size):
+    """Pillow BILINEAR resize of the slice, as float32, to size x size (a writable copy)."""
+    image = Image.fromarray(np.ascontiguousarray(slice2d.astype(np.float32)))
+    return np.asarray(image.resize((size, size), Image.BILINEAR), dtype=np.float32).copy()
+
+
 def preprocess(slice2d, size):
     """Pillow BILINEAR resize of the float32 slice, then z-score (unbiased std); None if flat."""
-    image = Image.fromarray(np.ascontiguousarray(slice2d.astype(np.float32)))
-    resized = np.asarray(image.resize((size, size), Image.BILINEAR), dtype=np.float32).copy()
-    t = torch.from_numpy(resized)
+    t = torch.from_numpy(resize_bilinear(slice2d, size))
     std = t.std()
     if not torch.isfinite(std) or std.item() == 0:
         return None
@@ -103,7 +108,7 @@ def segment(volume_zyx, nets, classes, size, axis, uncertainty):
     probabilities = np.zeros((n_classes,) + volume_zyx.shape, np.float32)
     heat = np.zeros(volume_zyx.shape, np.float32) if uncertainty else None
     inputs, logits = [], []
-    for index in range(volume_zyx.shape[{2: 0, 1: 1, 0: 2}[axis]]):
+    for index in range(volume_zyx.shape[volume_axis(axis)]):
         s = slice_view(volume_zyx, axis, index)
         rows, cols = s.shape
         x = preprocess(s, size)
@@ -123,7 +128,7 @@ def segment(volume_zyx, nets, classes, size, axis, uncertainty):
         back = F.interpolate(torch.from_numpy(np.ascontiguousarray(grid))[None], size=(rows, cols),
                              mode="bilinear", align_corners=True)[0].numpy()
         target = [slice(None)] * 3
-        target[{2: 0, 1: 1, 0: 2}[axis]] = index
+        target[volume_axis(axis)] = index
         target = tuple(target)
         labels[target] = out_labels
         for c in range(n_classes):

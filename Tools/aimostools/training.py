@@ -60,12 +60,6 @@ class TrainingResult:
     history: list                     # one dict per epoch
 
 
-def resize_image(slice2d, size):
-    """Pillow BILINEAR resize of a float slice to size x size (as reference.preprocess)."""
-    image = Image.fromarray(np.ascontiguousarray(slice2d, dtype=np.float32))
-    return np.asarray(image.resize((size, size), Image.BILINEAR), dtype=np.float32)
-
-
 def resize_labels(slice2d, size):
     """Nearest-neighbour resize of a uint8 label slice to size x size."""
     image = Image.fromarray(np.ascontiguousarray(slice2d, dtype=np.uint8))
@@ -73,8 +67,9 @@ def resize_labels(slice2d, size):
 
 
 def load_case_slices(case, classes, options):
-    """(images, organ targets, disagreement targets, has a second annotation, the set of class
-    indices the organ target holds) of one case, organ indices mapped into classes."""
+    """(images, organ targets, disagreement targets (None unless options.dual_annotation), has a
+    second annotation, the set of class indices the organ target holds) of one case, organ
+    indices mapped into classes."""
     lookup = training_data.class_lookup(case.classes, classes)
     labels_xyz, _ = training_data.load_nifti_xyz(case.labels_path, np.uint8)
     labels = training_data.xyz_to_zyx(lookup[labels_xyz])
@@ -95,20 +90,21 @@ def load_case_slices(case, classes, options):
     if scan.shape != labels.shape:
         raise ValueError(f"{case.id}: scan grid {scan.shape} differs from labels {labels.shape}")
     size = options.input_size
-    images, organs, disagreements = [], [], []
+    images, organs = [], []
+    disagreements = [] if options.dual_annotation else None
     for index in chosen:
-        image = resize_image(reference.slice_view(scan, options.slice_axis, index), size)
+        image = reference.resize_bilinear(reference.slice_view(scan, options.slice_axis, index), size)
         if not np.std(image) > 0:
             continue  # a flat slice carries nothing to learn (inference predicts background)
         first = resize_labels(reference.slice_view(labels, options.slice_axis, index), size)
         if labels2 is not None:
             second = resize_labels(reference.slice_view(labels2, options.slice_axis, index), size)
             first, disagreement = training_data.dual_annotation_targets(first, second)
-        else:
-            disagreement = np.zeros_like(first)
+            disagreements.append(disagreement)
+        elif disagreements is not None:
+            disagreements.append(np.zeros_like(first))  # a dual-mode case with one annotation
         images.append(image)
         organs.append(first)
-        disagreements.append(disagreement)
     return images, organs, disagreements, labels2 is not None, present
 
 
@@ -132,7 +128,8 @@ def build_slice_sets(train_cases, val_cases, options, log=print):
                 present |= case_present
             parts["images"] += images
             parts["organs"] += organs
-            parts["disagreement"] += disagreements
+            if options.dual_annotation:
+                parts["disagreement"] += disagreements
             parts["has_second"] += [has_second] * len(images)
             parts["case_ids"] += [case.id] * len(images)
             log(f"  {case.id} ({case.subject}): {len(images)} slices{' (2 annotations)' if has_second else ''}")

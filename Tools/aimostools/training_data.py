@@ -13,8 +13,10 @@ from typing import Optional
 import nibabel
 import numpy as np
 
-PROJECT_CLASSES = ["background", "Brain", "Heart", "Lung", "Liver", "Kidney", "Spleen",
-                   "Bladder", "Stomach", "Intestine", "Bone"]
+from . import reference
+from .organs import AIMOS_CLASSES
+
+PROJECT_CLASSES = AIMOS_CLASSES  # the class list of the synthesized datasets
 
 
 @dataclass
@@ -95,16 +97,11 @@ def xyz_to_zyx(volume):
     return np.ascontiguousarray(volume.transpose(2, 1, 0))
 
 
-def slice_count(volume_zyx, axis):
-    """Number of slices along the AIMOS slice axis (2 = z, 1 = y, 0 = x)."""
-    return volume_zyx.shape[{2: 0, 1: 1, 0: 2}[axis]]
-
-
 def organ_slices(labels_zyx, axis):
     """Indices of the slices along axis that hold at least one organ voxel (the paper: only
     such slices are fed to the network during training)."""
-    volume_axis = {2: 0, 1: 1, 0: 2}[axis]
-    other = tuple(a for a in range(3) if a != volume_axis)
+    along = reference.volume_axis(axis)
+    other = tuple(a for a in range(3) if a != along)
     return np.flatnonzero(np.any(labels_zyx > 0, axis=other))
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from . import reference, safetensors_io
+from .checkpoint_architecture import aimos_metadata
 
 CLASSIFIER_PREFIX = "classify."
 STORAGE_DTYPES = {"F32": np.float32, "F16": np.float16}
@@ -20,9 +21,8 @@ def network_tensors(state_dict):
 
 
 def model_metadata(architecture, classes, input_size, uncertainty, slice_axis):
-    """The `aimos` metadata object."""
-    return {"architecture": architecture, "classes": list(classes), "input_size": int(input_size),
-            "uncertainty": bool(uncertainty), "ensemble_members": 1, "slice_axis": int(slice_axis)}
+    """The `aimos` metadata object of one trained network."""
+    return aimos_metadata(architecture, classes, int(input_size), uncertainty, int(slice_axis))
 
 
 def export_model(path, state_dict, metadata, dtype="F32", training_info=None):

@@ -13,9 +13,9 @@ import nibabel as nib
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from aimostools import reference, safetensors_io, test_weights  # noqa: E402
+from aimostools import organs, reference, safetensors_io, test_weights  # noqa: E402
 
-CLASSES = ["background", "Brain", "Heart", "Lung", "Liver", "Kidney", "Spleen", "Bladder", "Stomach", "Intestine", "Bone"]
+CLASSES = organs.AIMOS_CLASSES
 
 
 def main():
