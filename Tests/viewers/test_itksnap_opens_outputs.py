@@ -16,7 +16,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from conftest import read_label_descriptions
+from viewer_cases import read_label_descriptions
 
 # ITK's SWIG-made types lack __module__, which Python 3.11+ reports as a DeprecationWarning
 # each time ITK loads one of its modules: not ours to fix.

@@ -16,7 +16,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from conftest import SLICER_SCRIPT, read_label_descriptions
+from viewer_cases import SLICER_SCRIPT, read_label_descriptions
 
 slicer = pytest.importorskip("slicer_core", reason="3D Slicer's core libraries are not installed (pip install slicer-core)")
 
@@ -118,6 +118,8 @@ def test_the_segment_editor_gets_one_named_segment_per_organ(segmented, in_slice
     assert [s.GetName() for s in segments] == [segmented.classes[i][2] for i in present]
 
 
+# One case is enough: the error needs only a readable scan and colour table.
+@pytest.mark.parametrize("segmented", ["nifti1_oblique_int16"], indirect=True)
 def test_a_file_slicer_cannot_read_is_named_in_the_error(segmented, tmp_path):
     bad = tmp_path / "labels.nii.gz"
     bad.write_bytes(b"not a NIfTI file")
