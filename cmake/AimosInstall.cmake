@@ -36,6 +36,7 @@ install(CODE "
   set(AIMOS_PC_LIBDIR_NAME \"${CMAKE_INSTALL_LIBDIR}\")
   set(AIMOS_PC_INCLUDEDIR_NAME \"${CMAKE_INSTALL_INCLUDEDIR}\")")
 install(SCRIPT "${PROJECT_SOURCE_DIR}/cmake/AimosInstallPkgConfig.cmake")
+install(FILES "${CMAKE_BINARY_DIR}/pkgconfig/aimos.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 
 # CMake package: paths relative to the config file's own location (relocatable).
 set(aimos_cmake_dir "${CMAKE_INSTALL_LIBDIR}/cmake/aimos")

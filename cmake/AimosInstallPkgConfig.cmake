@@ -1,5 +1,6 @@
-# Install-time script: writes lib/pkgconfig/aimos.pc for the prefix actually installed to, so
-# `cmake --install <build> --prefix <dir>` and DESTDIR get a correct file too.
+# Install-time script: fills in aimos.pc for the prefix actually installed to, so
+# `cmake --install <build> --prefix <dir>` gets a correct file too; the install(FILES) after it
+# in AimosInstall.cmake installs it (DESTDIR and the install manifest included).
 # Set by the install(CODE) before it: AIMOS_PC_TEMPLATE, AIMOS_PC_WORK_FILE, AIMOS_PC_VERSION,
 # AIMOS_PC_LIBDIR_NAME, AIMOS_PC_INCLUDEDIR_NAME (GNUInstallDirs names, relative or absolute).
 
@@ -15,11 +16,3 @@ set(AIMOS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
 aimos_pc_dir("${AIMOS_PC_LIBDIR_NAME}" AIMOS_PC_LIBDIR)
 aimos_pc_dir("${AIMOS_PC_INCLUDEDIR_NAME}" AIMOS_PC_INCLUDEDIR)
 configure_file("${AIMOS_PC_TEMPLATE}" "${AIMOS_PC_WORK_FILE}" @ONLY)
-
-if(IS_ABSOLUTE "${AIMOS_PC_LIBDIR_NAME}")
-  set(aimos_pc_destination "${AIMOS_PC_LIBDIR_NAME}/pkgconfig")
-else()
-  set(aimos_pc_destination "${CMAKE_INSTALL_PREFIX}/${AIMOS_PC_LIBDIR_NAME}/pkgconfig")
-endif()
-# file(INSTALL) adds DESTDIR and records the file in install_manifest.txt.
-file(INSTALL DESTINATION "${aimos_pc_destination}" TYPE FILE FILES "${AIMOS_PC_WORK_FILE}")

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The golden fixture parser, shared with the C example's test (Examples/c/tests). */
+#include "golden_fixture.h"
+
 static int passed, failed;
 /* Rounds per thread in the 8-thread test: 3, or 1 when AIMOS_TEST_QUICK is set (the valgrind
  * pass, which runs every instruction about 50 times slower). */
@@ -41,22 +44,6 @@ static void expect_error(aimos_status got, aimos_status want, const char *needle
           aimos_last_error(), needle);
 }
 
-static char *read_file(const char *path, long *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = malloc((size_t)*size + 1);
-    if (data && fread(data, 1, (size_t)*size, f) != (size_t)*size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    if (data) data[*size] = 0;
-    return data;
-}
-
 static void write_file(const char *path, const void *data, size_t size) {
     FILE *f = fopen(path, "wb");
     if (!f) { perror(path); exit(2); }
@@ -72,31 +59,6 @@ static void write_header_only(const char *path, const char *json) {
     memcpy(bytes + 8, json, length);
     write_file(path, bytes, 8 + length);
     free(bytes);
-}
-
-/* The golden fixture: its tensors are located by their compact JSON header entries
- * ("name":{"dtype":...,"shape":[...],"data_offsets":[a,b]}), as the fixture writer makes them. */
-typedef struct { char *file; long size; const char *data; } golden_file;
-
-static const char *tensor_bytes(const golden_file *g, const char *name, long *bytes) {
-    char key[64];
-    snprintf(key, sizeof key, "\"%s\":{", name);
-    const char *entry = strstr(g->file + 8, key);
-    if (!entry) return NULL;
-    const char *offsets = strstr(entry, "\"data_offsets\":[");
-    long begin = 0, end = 0;
-    if (!offsets || sscanf(offsets, "\"data_offsets\":[%ld,%ld]", &begin, &end) != 2) return NULL;
-    *bytes = end - begin;
-    return g->data + begin;
-}
-
-static int load_golden(const char *path, golden_file *g) {
-    g->file = read_file(path, &g->size);
-    if (!g->file) return 0;
-    uint64_t length = 0;
-    for (int i = 0; i < 8; i++) length |= (uint64_t)(unsigned char)g->file[i] << (8 * i);
-    g->data = g->file + 8 + length;
-    return 1;
 }
 
 /* ---- progress callbacks ---- */
@@ -181,7 +143,7 @@ int main(int argc, char **argv) {
     /* A real model file cut short. */
     snprintf(path, sizeof path, "%s/unet64_c3_s32_f32.safetensors", argv[1]);
     long model_size = 0;
-    char *model_bytes = read_file(path, &model_size);
+    char *model_bytes = read_whole_file(path, &model_size);
     CHECK(model_bytes != NULL, "read %s", path);
     if (!model_bytes) return 1;
     write_file(bad, model_bytes, (size_t)model_size - 100);
@@ -198,17 +160,19 @@ int main(int argc, char **argv) {
     CHECK(aimos_model_class_name(model, 3) == NULL && aimos_model_class_name(model, -1) == NULL, "bad index");
     CHECK(aimos_model_class_count(NULL) == 0 && aimos_model_class_name(NULL, 0) == NULL, "NULL model");
 
-    /* The golden volume (int16, 23 x 17 x 6, slice 3 flat) and its reference labels. */
-    golden_file golden;
+    /* The golden volume (int16, 23 x 17 x 6, slice 3 flat) and its reference labels. Its dims
+     * and spacing come from the fixture's metadata; golden_load checks that the volume holds
+     * 2 * nx * ny * nz bytes and the labels nx * ny * nz. */
+    golden_fixture golden = {0};
     snprintf(path, sizeof path, "%s/unet64_axis2_int16.golden.safetensors", argv[1]);
-    CHECK(load_golden(path, &golden), "read %s", path);
-    long volume_bytes = 0, label_bytes = 0;
-    const char *voxels = tensor_bytes(&golden, "volume", &volume_bytes);
-    const uint8_t *expected = (const uint8_t *)tensor_bytes(&golden, "labels", &label_bytes);
-    const int64_t nx = 23, ny = 17, nz = 6, n = nx * ny * nz;
-    CHECK(voxels && expected && volume_bytes == 2 * n && label_bytes == n, "golden tensors");
-    if (!voxels || !expected) return 1;
-    aimos_volume volume = {voxels, AIMOS_DTYPE_INT16, {nx, ny, nz}, {0.1, 0.14, 0.2}};
+    const char *golden_problem = golden_load(path, &golden);
+    CHECK(golden.bytes != NULL, "read %s", path);
+    CHECK(golden_problem == NULL, "golden tensors: %s", golden_problem);
+    if (golden_problem) return 1;
+    const uint8_t *expected = golden.labels;
+    const int64_t nx = golden.dims[0], ny = golden.dims[1], nz = golden.dims[2], n = nx * ny * nz;
+    const double *spacing = golden.spacing;
+    aimos_volume volume = {golden.volume, AIMOS_DTYPE_INT16, {nx, ny, nz}, {spacing[0], spacing[1], spacing[2]}};
 
     /* Segmentation errors: status, message, *out_result NULL. */
     aimos_result *result = (aimos_result *)&passed;
@@ -258,7 +222,7 @@ int main(int argc, char **argv) {
     int64_t counts[3] = {0, 0, 0};
     for (int64_t i = 0; i < n; i++) counts[expected[i]]++;
     for (int c = 0; c < 3; c++) {
-        double want = (double)counts[c] * 0.1 * 0.14 * 0.2;
+        double want = (double)counts[c] * spacing[0] * spacing[1] * spacing[2];
         CHECK(fabs(aimos_result_volume_mm3(result, c) - want) < 1e-9, "volume %d: %g vs %g", c,
               aimos_result_volume_mm3(result, c), want);
     }
@@ -360,14 +324,14 @@ int main(int argc, char **argv) {
     remove(labels_out);
     CHECK(aimos_segment_nifti(model, scan, labels_out, NULL) == AIMOS_OK, "segment_nifti: %s", aimos_last_error());
     long written = 0;
-    char *labels_file = read_file(labels_out, &written);
+    char *labels_file = read_whole_file(labels_out, &written);
     CHECK(labels_file != NULL && written > 100, "label map written");
     free(labels_file);
     expect_error(aimos_segment_nifti(model, scan, labels_out, NULL), AIMOS_ERROR_IO, "exists", "existing output");
     remove(labels_out);
     snprintf(path, sizeof path, "%s/../../AimosPipelineTests/Fixtures/truncated.nii", argv[1]);
     expect_error(aimos_segment_nifti(model, path, labels_out, NULL), AIMOS_ERROR_FORMAT, "truncated.nii", "truncated input");
-    CHECK(read_file(labels_out, &written) == NULL, "no output after a failure");
+    CHECK(read_whole_file(labels_out, &written) == NULL, "no output after a failure");
     snprintf(path, sizeof path, "%s/../../AimosPipelineTests/Fixtures/pattern_4d_two.nii.gz", argv[1]);
     expect_error(aimos_segment_nifti(model, path, labels_out, NULL), AIMOS_ERROR_UNSUPPORTED, "2 volumes", "4D series");
     expect_error(aimos_segment_nifti(model, "/nonexistent/scan.nii", labels_out, NULL), AIMOS_ERROR_IO, "/nonexistent/scan.nii", "missing input");
@@ -380,7 +344,7 @@ int main(int argc, char **argv) {
     expect_error(aimos_segment_volume(model, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos model", "freed model");
     CHECK(aimos_model_class_count(model) == 0, "stale model");
     aimos_free(model);
-    free(golden.file);
+    free(golden.bytes);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -19,65 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The fixture parser shared with Tests/c/abi_test.c (Tests/c is on the include path). */
+#include "golden_fixture.h"
+
 /* The affine written into the scan; the label map must keep it. */
 static const double qoffset[3] = {1.5, -2.0, 3.25};
 
-typedef struct {
-    char *bytes;         /* the whole file */
-    const char *data;    /* start of the tensor data */
-    int64_t dims[3];     /* nx, ny, nz (the tensors are stored z, y, x) */
-    double spacing[3];   /* mm along x, y, z */
-    const int16_t *volume;
-    const uint8_t *labels;
-} golden;
+typedef golden_fixture golden;
 
 static int fail(const char *message) {
     fprintf(stderr, "golden_nifti: %s\n", message);
     return 1;
 }
 
-/* Data of tensor `name` (located through its compact header entry), or NULL. */
-static const char *tensor(const golden *g, const char *name, int64_t expected_bytes) {
-    char key[64];
-    snprintf(key, sizeof key, "\"%s\":{", name);
-    const char *entry = strstr(g->bytes + 8, key);
-    const char *offsets = entry ? strstr(entry, "\"data_offsets\":[") : NULL;
-    long long begin = 0, end = 0;
-    if (!offsets || sscanf(offsets, "\"data_offsets\":[%lld,%lld]", &begin, &end) != 2) return NULL;
-    return end - begin == expected_bytes ? g->data + begin : NULL;
-}
-
 static int load_golden(const char *path, golden *g) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail("cannot open the fixture");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    g->bytes = malloc((size_t)size + 1);
-    int read_ok = g->bytes && fread(g->bytes, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!read_ok) return fail("cannot read the fixture");
-    g->bytes[size] = 0;
-    uint64_t header_length = 0;
-    for (int i = 0; i < 8; i++) header_length |= (uint64_t)(unsigned char)g->bytes[i] << (8 * i);
-    g->data = g->bytes + 8 + header_length;
-
-    /* The metadata is JSON inside a JSON string, hence the escaped quotes. */
-    const char *dims = strstr(g->bytes + 8, "\\\"dims\\\": [");
-    const char *spacing = strstr(g->bytes + 8, "\\\"spacing\\\": [");
-    long long nx, ny, nz;
-    if (!dims || sscanf(dims, "\\\"dims\\\": [%lld, %lld, %lld]", &nx, &ny, &nz) != 3 ||
-        !spacing || sscanf(spacing, "\\\"spacing\\\": [%lf, %lf, %lf]", &g->spacing[0],
-                           &g->spacing[1], &g->spacing[2]) != 3)
-        return fail("the fixture metadata lacks dims or spacing");
-    g->dims[0] = nx;
-    g->dims[1] = ny;
-    g->dims[2] = nz;
-    int64_t voxels = nx * ny * nz;
-    g->volume = (const int16_t *)tensor(g, "volume", voxels * 2);
-    g->labels = (const uint8_t *)tensor(g, "labels", voxels);
-    if (!g->volume || !g->labels) return fail("the fixture lacks an int16 volume or uint8 labels");
-    return 0;
+    const char *problem = golden_load(path, g);
+    return problem ? fail(problem) : 0;
 }
 
 static int64_t voxel_count(const golden *g) { return g->dims[0] * g->dims[1] * g->dims[2]; }

@@ -28,6 +28,8 @@ public final class AimosSegmenterTest {
     static final double[] SPACING_MM = {0.1, 0.2, 0.3};
 
     private static String model;
+    /** See baseline(). */
+    private static AimosSegmenter.Result baseline;
 
     public static void main(String[] args) {
         model = args[0];
@@ -88,11 +90,13 @@ public final class AimosSegmenterTest {
         return image;
     }
 
-    /** The label stack flattened x fastest, then y, then z. */
+    /** An 8-bit label stack flattened x fastest, then y, then z, at its own size (MacroOutputCheck uses it too). */
     static byte[] flatten(ImagePlus labels) {
-        byte[] flat = new byte[NX * NY * NZ];
-        for (int z = 0; z < labels.getStackSize(); z++) {
-            System.arraycopy((byte[]) labels.getStack().getPixels(z + 1), 0, flat, z * NX * NY, NX * NY);
+        int sliceSize = labels.getWidth() * labels.getHeight();
+        int nz = labels.getStackSize();
+        byte[] flat = new byte[sliceSize * nz];
+        for (int z = 0; z < nz; z++) {
+            System.arraycopy((byte[]) labels.getStack().getPixels(z + 1), 0, flat, z * sliceSize, sliceSize);
         }
         return flat;
     }
@@ -111,11 +115,22 @@ public final class AimosSegmenterTest {
         }
     }
 
+    /**
+     * The 16-bit pattern in mm segmented along axis 2: computed once (on first use, so a failure
+     * shows in each test that needs it) and shared by the tests that only read it.
+     */
+    static AimosSegmenter.Result baseline() throws AimosException {
+        if (baseline == null) {
+            baseline = segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), 2);
+        }
+        return baseline;
+    }
+
     // --- tests -----------------------------------------------------------------------------
 
     static void sixteenBitStackEqualsTheCApi() throws Exception {
         int[] voxels = patternVoxels();
-        AimosSegmenter.Result result = segment(sixteenBit(voxels, SPACING_MM, "mm"), 2);
+        AimosSegmenter.Result result = baseline();
         DirectAnswer direct = DirectAnswer.uint16(model, voxels, NX, NY, NZ, SPACING_MM, 2);
 
         ImagePlus labels = result.labels;
@@ -149,7 +164,7 @@ public final class AimosSegmenterTest {
 
     static void micronCalibrationGivesMm3() throws Exception {
         int[] voxels = patternVoxels();
-        AimosSegmenter.Result inMm = segment(sixteenBit(voxels, SPACING_MM, "mm"), 2);
+        AimosSegmenter.Result inMm = baseline();
         AimosSegmenter.Result inMicrons = segment(sixteenBit(voxels, new double[] {100, 200, 300}, "\u00b5m"), 2);
         Checks.check(java.util.Arrays.equals(flatten(inMm.labels), flatten(inMicrons.labels)), "same labels in any unit");
         for (int c = 0; c < 3; c++) {
@@ -162,7 +177,7 @@ public final class AimosSegmenterTest {
     static void axisZeroEqualsTheCApi() throws Exception {
         int[] voxels = patternVoxels();
         byte[] alongX = flatten(segment(sixteenBit(voxels, SPACING_MM, "mm"), 0).labels);
-        byte[] alongZ = flatten(segment(sixteenBit(voxels, SPACING_MM, "mm"), 2).labels);
+        byte[] alongZ = flatten(baseline().labels);
         Checks.check(java.util.Arrays.equals(alongX, DirectAnswer.uint16(model, voxels, NX, NY, NZ, SPACING_MM, 0).labels),
               "axis 0 labels equal the C API's");
         Checks.check(!java.util.Arrays.equals(alongX, alongZ), "axis 0 and axis 2 differ (else the check is vacuous)");
@@ -315,7 +330,7 @@ public final class AimosSegmenterTest {
             colours.add(lut.getRGB(i));
         }
         Checks.check(colours.size() == 256, "256 distinct colours, got " + colours.size());
-        ImagePlus labels = segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), 2).labels;
+        ImagePlus labels = baseline().labels;
         Checks.check(labels.getProcessor().getLut().getRGB(1) == lut.getRGB(1)
               && labels.getProcessor().getLut().getRGB(2) == lut.getRGB(2), "the label image uses the label LUT");
         Checks.check(labels.getDisplayRangeMin() == 0 && labels.getDisplayRangeMax() == 255, "display range 0..255 maps indices to LUT entries");

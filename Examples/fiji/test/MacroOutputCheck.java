@@ -53,24 +53,16 @@ public final class MacroOutputCheck {
         Checks.check(labelCalibration.pixelWidth == 0.1 && labelCalibration.pixelHeight == 0.2
                      && labelCalibration.pixelDepth == 0.3 && labelCalibration.getUnit().equals("mm"),
                      "labels keep the calibration");
-        byte[] flat = new byte[nx * ny * nz];
-        for (int z = 0; z < nz; z++) {
-            System.arraycopy((byte[]) labels.getStack().getPixels(z + 1), 0, flat, z * nx * ny, nx * ny);
-        }
+        byte[] flat = AimosSegmenterTest.flatten(labels);
         Checks.check(Arrays.equals(flat, direct.labels), "labels equal the C API's");
         ImagePlus alongX = IJ.openImage(out.resolve("labels_axis0.tif").toString());
-        byte[] flatAlongX = new byte[nx * ny * nz];
-        for (int z = 0; z < nz; z++) {
-            System.arraycopy((byte[]) alongX.getStack().getPixels(z + 1), 0, flatAlongX, z * nx * ny, nx * ny);
-        }
+        byte[] flatAlongX = AimosSegmenterTest.flatten(alongX);
         Checks.check(Arrays.equals(flatAlongX, DirectAnswer.uint16(model, voxels, nx, ny, nz, spacing, 0).labels),
                      "axis=0 labels equal the C API's for axis 0");
         Checks.check(!Arrays.equals(flatAlongX, flat), "axis 0 and axis 2 differ (else the check is vacuous)");
-        long[] counts = new long[256];
-        for (byte b : flat) {
-            counts[b & 0xFF]++;
-        }
-        Checks.check(counts[0] < flat.length && counts[1] + counts[2] < flat.length, "more than one class present");
+        Checks.check(AimosSegmenterTest.count(flat, 0) < flat.length
+                     && AimosSegmenterTest.count(flat, 1) + AimosSegmenterTest.count(flat, 2) < flat.length,
+                     "more than one class present");
 
         // Columns by name: ImageJ may add a row-number column (Edit > Options > Input/Output).
         List<String> lines = Files.readAllLines(out.resolve("volumes.csv"), StandardCharsets.UTF_8);
@@ -84,10 +76,11 @@ public final class MacroOutputCheck {
             Checks.check(row.get(header.indexOf("Class")).equals(names[c])
                          && Integer.parseInt(row.get(header.indexOf("Index"))) == c, "row " + c + " is " + names[c]);
             long voxelCount = Long.parseLong(row.get(header.indexOf("Voxels")));
-            Checks.check(voxelCount == counts[c], "row " + c + " voxels " + voxelCount + " = " + counts[c]);
+            long voxelsOfClass = AimosSegmenterTest.count(flat, c);
+            Checks.check(voxelCount == voxelsOfClass, "row " + c + " voxels " + voxelCount + " = " + voxelsOfClass);
             double mm3 = Double.parseDouble(row.get(header.indexOf("Volume_mm3")));
             Checks.check(Math.abs(mm3 - direct.volumesMm3[c]) < 1e-6, "row " + c + " mm3 " + mm3 + " = C API " + direct.volumesMm3[c]);
-            Checks.check(Math.abs(mm3 - counts[c] * 0.006) < 1e-6, "row " + c + " mm3 = voxels x 0.1 x 0.2 x 0.3");
+            Checks.check(Math.abs(mm3 - voxelsOfClass * 0.006) < 1e-6, "row " + c + " mm3 = voxels x 0.1 x 0.2 x 0.3");
             double ml = Double.parseDouble(row.get(header.indexOf("Volume_mL")));
             Checks.check(Math.abs(ml - direct.volumesMm3[c] / 1000) < 1e-9, "row " + c + " mL " + ml);
         }
