@@ -2,6 +2,7 @@
 # Runs every test of the project (needs the packages .ci/run installs):
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
 #   the C ABI test (with valgrind where installed),
+#   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
 #   the Python tools' tests (converter, synthesis, training, metrics),
 #   the viewer tests (3D Slicer's core libraries and ITK open the outputs),
 #   the embedding tests (Python binding, Fiji plugin, C example, CMake install + consumers).
@@ -19,6 +20,8 @@ echo "== C ABI test"
 bash Tests/c/run.sh
 echo "== aimos volumes on the real label maps (../shared)"
 python3 -m pytest -q -rs Tests/cli
+echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
+python3 -m pytest -q -rs Tests/scan_layout
 echo "== Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
 python3 -m pytest -q -rs Tests/viewers
 echo "== Python tools"

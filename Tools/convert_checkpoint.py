@@ -11,9 +11,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aimostools.checkpoint import CheckpointError  # noqa: E402
-from aimostools.checkpoint_architecture import ARCHITECTURES  # noqa: E402
+from aimostools.checkpoint_architecture import ARCHITECTURES, CROPS  # noqa: E402
 from aimostools.checkpoint_class_ids import load_class_names  # noqa: E402
 from aimostools.checkpoint_convert import OUTPUT_DTYPES, ConversionError, convert  # noqa: E402
+from aimostools.orientation_codes import PUBLISHED  # noqa: E402
 
 EXIT_OK, EXIT_WRITE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -29,6 +30,11 @@ examples:
       -o nact.safetensors NACTmodel.pt
   convert_checkpoint.py --architecture Unet768 --dtype F16 -o ensemble.safetensors \\
       --classes background,Brain,Heart,Lung,Liver,Kidney,Spleen,Bladder m1.pt m2.pt m3.pt
+
+slice layout:
+  The published models were trained on slices with the head at the top row, the animal's
+  left to the right (the scans' x) and slice indices from belly to back: code TLD, on the
+  whole field of view. Give --orientation and --crop for networks trained otherwise.
 
 exit status:
   0  the model file was written
@@ -57,6 +63,12 @@ def parse_arguments(argv):
                         help="side of the square slices the network was trained on (default: 256)")
     parser.add_argument("--slice-axis", type=int, default=2, choices=(0, 1, 2),
                         help="volume axis the network slices along: 2 = z, AIMOS's coronal slices (default: 2)")
+    parser.add_argument("--orientation", metavar="CODE", default=PUBLISHED,
+                        help="anatomical layout of the training slices (rows, columns, slice index), one "
+                             f"letter each of H/T, L/R, D/V (default: {PUBLISHED}, the published models)")
+    parser.add_argument("--crop", default="none", choices=CROPS,
+                        help="body: trained on slices cut from the animal's box; none: the whole field "
+                             "of view (default: none, the published models)")
     parser.add_argument("--dtype", default="F32", choices=OUTPUT_DTYPES,
                         help="storage type of the weights in the model file (default: F32)")
     return parser.parse_args(argv)
@@ -72,7 +84,8 @@ def main(argv=None):
             classes = [name.strip() for name in args.classes.split(",")]
         metadata = convert(args.checkpoints, args.output, args.architecture, classes,
                            uncertainty=args.uncertainty, input_size=args.input_size,
-                           slice_axis=args.slice_axis, dtype=args.dtype)
+                           slice_axis=args.slice_axis, dtype=args.dtype, orientation=args.orientation,
+                           crop=args.crop)
     except (CheckpointError, ConversionError) as error:
         print(f"convert_checkpoint.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

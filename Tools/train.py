@@ -5,11 +5,13 @@ file the aimos engine loads (safetensors + metadata `aimos`).
     python3 Tools/train.py --data DIR [--data DIR2] --architecture Unet64 --input-size 128 \
         --epochs 30 --batch-size 32 --seed 1 --val-subjects digimouse --out model.safetensors \
         [--test-subjects rosenhain_a] [--classes-present-only] [--pretrained P.safetensors] \
-        [--dual-annotation] [--max-slices-per-case K] [--threads T] [--log train_log.csv]
+        [--dual-annotation] [--max-slices-per-case K] [--crop body] [--threads T] [--log train_log.csv]
 
 Splits are by subject (animal), never by scan: validation subjects choose the best epoch,
 test subjects are left out entirely (evaluate them with Tools/evaluate.py). On CPU the run is
 seeded and deterministic; CUDA is used when available (--device cpu forces the CPU).
+The model file states its slices' layout ("orientation", from --slice-axis and the datasets'
+synthesis layout) and whether they were cut from the animal's box ("crop", --crop).
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from aimostools import reference, training  # noqa: E402
+from aimostools.checkpoint_architecture import CROPS  # noqa: E402
 
 
 def subject_list(text):
@@ -39,6 +42,9 @@ def parse_arguments(argv):
     p.add_argument("--test-subjects", type=subject_list, default=None,
                    help="comma-separated subjects left out of training and validation")
     p.add_argument("--slice-axis", type=int, default=2, choices=[0, 1, 2])
+    p.add_argument("--crop", default="none", choices=CROPS,
+                   help="body: cut every volume to the animal's box before slicing, as the engine does "
+                        "at inference for such a model; none: the whole field of view (default)")
     p.add_argument("--max-slices-per-case", type=int, default=None,
                    help="keep at most K organ slices per case, evenly spaced")
     p.add_argument("--classes-present-only", action="store_true",
@@ -69,7 +75,7 @@ def main(argv=None):
         batch_size=args.batch_size, seed=args.seed, learning_rate=args.learning_rate,
         slice_axis=args.slice_axis, max_slices_per_case=args.max_slices_per_case,
         classes_present_only=args.classes_present_only, dual_annotation=args.dual_annotation,
-        activation=args.activation, augment=not args.no_augmentation, device=device)
+        activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop)
     print(f"training {args.architecture} at {args.input_size}x{args.input_size} on {device}", flush=True)
     try:
         training.train_from_datasets(args.data, options, args.out, args.val_subjects, args.test_subjects,

@@ -13,7 +13,7 @@
  *         return 1;
  *     }
  *     aimos_options options;
- *     aimos_options_init(&options);              // defaults; then change what you need
+ *     aimos_options_init(&options);              // defaults (layout detected); then change what you need
  *     aimos_volume volume = { voxels, AIMOS_DTYPE_INT16, {nx, ny, nz}, {0.14, 0.14, 0.14} };
  *     aimos_result *result = NULL;
  *     aimos_status status = aimos_segment_volume(model, &volume, &options, &result);
@@ -49,9 +49,9 @@ extern "C" {
 /* Version of this header. aimos_version() reports the library's; they match when the
  * library and header come from one build. */
 #define AIMOS_VERSION_MAJOR 0
-#define AIMOS_VERSION_MINOR 1
+#define AIMOS_VERSION_MINOR 2
 #define AIMOS_VERSION_PATCH 0
-#define AIMOS_VERSION_STRING "0.1.0"
+#define AIMOS_VERSION_STRING "0.2.0"
 
 /* Status codes. The numeric values are stable and will never change. */
 typedef enum aimos_status {
@@ -83,7 +83,30 @@ typedef struct aimos_model aimos_model;
  * organ volumes. Opaque; free with aimos_free. */
 typedef struct aimos_result aimos_result;
 
-/* A volume to segment. aimos only reads it, and only during aimos_segment_volume. */
+/* Where a scan's layout comes from (aimos_options.orientation). Since 0.2.
+ * A layout is a code of three letters, one per voxel axis (x, y, z), each naming the direction
+ * its index increases towards: H/T head/tail, L/R the animal's left/right, D/V dorsal/ventral
+ * ("LHD": x runs to the left, y to the head, z to the back). Each of the lines H/T, L/R, D/V
+ * appears once: 48 codes. A model declares the layout of its slices the same way (rows,
+ * columns, slice index; the published AIMOS models: "TLD"). The volume is permuted and flipped
+ * (no interpolation) into the model's layout, and every result is mapped back exactly. */
+typedef enum aimos_orientation_mode {
+    AIMOS_ORIENTATION_NONE = 0,   /* the voxel axes already are the model's (0.1 behaviour); slice_axis applies */
+    AIMOS_ORIENTATION_AUTO = 1,   /* detected from the image (default) */
+    AIMOS_ORIENTATION_HEADER = 2, /* from options->world_matrix read as RAS = the animal's right, head, back */
+    AIMOS_ORIENTATION_CODE = 3    /* options->orientation_code */
+} aimos_orientation_mode;
+
+/* Whether slices are cut from each animal's extent (aimos_options.crop). Since 0.2. */
+typedef enum aimos_crop_mode {
+    AIMOS_CROP_MODEL = -1, /* what the model file declares (default; absent: none) */
+    AIMOS_CROP_NONE = 0,   /* the whole field of view (0.1 behaviour) */
+    AIMOS_CROP_BODY = 1    /* each animal's bounding box plus 3 mm; voxels outside are background */
+} aimos_crop_mode;
+
+/* A volume to segment. aimos only reads it, and only during aimos_segment_volume. (It has no
+ * struct_size and never grows: what a segmentation needs beyond it, such as the world matrix,
+ * comes in aimos_options.) */
 typedef struct aimos_volume {
     const void *data;      /* nx*ny*nz voxels, contiguous, x fastest, then y, then z (NIfTI order) */
     aimos_dtype dtype;     /* type of each voxel */
@@ -98,19 +121,43 @@ typedef struct aimos_volume {
 typedef int (*aimos_progress_fn)(void *user_data, int64_t done, int64_t total);
 
 /* Options of aimos_segment_volume. Always initialise with aimos_options_init, then change
- * fields: struct_size lets later versions add fields at the end compatibly. */
+ * fields: struct_size lets later versions add fields at the end compatibly. The library reads
+ * only the fields a caller's struct_size covers and takes the 0.1 behaviour for the rest, so a
+ * program built against an older header keeps working unchanged. */
 typedef struct aimos_options {
     uint32_t struct_size;       /* set by aimos_options_init; do not change */
     int32_t slice_axis;         /* default -1: the model's own axis (2, coronal, unless the model
-                                   file says otherwise); else 0, 1 or 2 (the volume axis cut) */
+                                   file says otherwise); else 0, 1 or 2 (the volume axis cut).
+                                   Only with AIMOS_ORIENTATION_NONE. */
     int32_t threads;            /* default 0: one worker per online core; else 1..1024 */
     int32_t keep_probabilities; /* default 0; nonzero: keep one probability map per class */
     aimos_progress_fn progress; /* default NULL: no progress reports */
     void *user_data;            /* handed to progress unchanged; default NULL */
+    /* Since 0.2. */
+    int32_t orientation;        /* an aimos_orientation_mode; default AIMOS_ORIENTATION_AUTO */
+    char orientation_code[4];   /* with AIMOS_ORIENTATION_CODE: the scan's layout, e.g. "LHD" */
+    int32_t crop;               /* an aimos_crop_mode; default AIMOS_CROP_MODEL */
+    int32_t separate_animals;   /* default 1: with cropping, every animal found is segmented in
+                                   its own crop and layout; 0: the largest animal only */
+    const double *world_matrix; /* default NULL; for AIMOS_ORIENTATION_HEADER: 16 doubles, the
+                                   row-major 4x4 voxel-to-world matrix (RAS+, mm), as NIfTI's
+                                   sform. Read during aimos_segment_volume only. */
 } aimos_options;
 
-/* Fills *options with the defaults above. NULL is a no-op. */
+/* The size of aimos_options in 0.1 (its fields up to user_data), the smallest struct_size
+ * the library accepts. */
+#define AIMOS_OPTIONS_SIZE_0_1 (offsetof(aimos_options, orientation))
+
+/* Fills the first `size` bytes of *options (size = sizeof(aimos_options) of the caller's
+ * header) with the defaults above and sets struct_size to the part filled: at most the
+ * library's own size. NULL, or a size below AIMOS_OPTIONS_SIZE_0_1, is a no-op. Since 0.2. */
+void aimos_options_init_sized(aimos_options *options, uint32_t size);
+
+/* Fills *options with the defaults above. NULL is a no-op. (The function fills the 0.1 fields
+ * only, as a program built against 0.1 expects; this header makes the name call
+ * aimos_options_init_sized with this header's size, so new code gets every field.) */
 void aimos_options_init(aimos_options *options);
+#define aimos_options_init(options) aimos_options_init_sized((options), (uint32_t)sizeof(aimos_options))
 
 /* Loads a model file (safetensors with AIMOS metadata: see README "Model file") into
  * *out_model. Checks every tensor's presence and shape against the architecture and names the
@@ -120,17 +167,23 @@ void aimos_options_init(aimos_options *options);
  * tensor type), OUT_OF_MEMORY. On failure *out_model is set to NULL (if out_model is not NULL). */
 aimos_status aimos_load_model(const char *path, aimos_model **out_model);
 
-/* Segments a volume. options may be NULL (defaults). On success *out_result holds a new result
- * that the caller frees with aimos_free. The volume is cut along the slice axis (axis 2: slice
- * rows are y and columns x; axis 1: rows z, columns x; axis 0: rows z, columns y).
+/* Segments a volume. options may be NULL (the aimos_options_init defaults). On success
+ * *out_result holds a new result that the caller frees with aimos_free. The volume is laid out
+ * in the model's anatomical layout (options->orientation; see aimos_orientation_mode), cropped
+ * to each animal when asked (options->crop), segmented slice by slice, and every output mapped
+ * back onto the input's voxels. With AIMOS_ORIENTATION_NONE it is cut along the slice axis
+ * (axis 2: slice rows are y and columns x; axis 1: rows z, columns x; axis 0: rows z, columns y).
  * Returns AIMOS_OK, or INVALID_ARGUMENT (NULL model/volume/out_result, stale handle, dims <= 0 or
  * too large, unknown dtype, NaN/Inf voxel, bad spacing, bad slice axis or thread count, options
- * struct_size too small), OUT_OF_MEMORY, CANCELLED (the progress callback returned nonzero).
+ * struct_size too small, unknown orientation mode or code, crop mode, a slice axis without
+ * AIMOS_ORIENTATION_NONE, HEADER without world_matrix or with an oblique one), OUT_OF_MEMORY,
+ * CANCELLED (the progress callback returned nonzero).
  * On failure *out_result is NULL. */
 aimos_status aimos_segment_volume(const aimos_model *model, const aimos_volume *volume,
                                   const aimos_options *options, aimos_result **out_result);
 
-/* Segments a NIfTI scan file and writes its label map: reads input_path (.nii, .nii.gz or
+/* Segments a NIfTI scan file and writes its label map (with AIMOS_ORIENTATION_HEADER and no
+ * world_matrix, the file's sform, else qform, gives the layout): reads input_path (.nii, .nii.gz or
  * .hdr/.img; NIfTI-1, NIfTI-2 or Analyze; uint8, int8, int16, uint16, int32, uint32, int64,
  * uint64, float32 or float64; scl_slope/scl_inter applied; a 4D file only if it holds one
  * volume), and writes output_labels_path (.nii or .nii.gz) as uint8 on exactly the input's grid
@@ -175,6 +228,33 @@ const float *aimos_result_uncertainty(const aimos_result *result);
 /* Volume of one class in mm3: voxels labelled class_index times the voxel volume.
  * NaN for a bad handle or an index outside [0, class_count). */
 double aimos_result_volume_mm3(const aimos_result *result, int32_t class_index);
+
+/* How one animal of a result was laid out for the model. Since 0.2. */
+typedef struct aimos_layout {
+    uint32_t struct_size;       /* set by the caller to sizeof(aimos_layout) */
+    char orientation[4];        /* the scan's layout used, e.g. "LHD"; "" with AIMOS_ORIENTATION_NONE */
+    double confidence;          /* 0..1 when detected (AIMOS_ORIENTATION_AUTO), else -1 */
+    int64_t crop_lower[3];      /* the crop: voxel index ranges [lower, upper) along x, y, z */
+    int64_t crop_upper[3];
+    int32_t slice_axis;         /* the volume axis cut into slices */
+    int32_t slice_direction_known; /* 0 when auto detection could not tell the slice index's
+                                   direction from the organs (labels do not depend on it) */
+} aimos_layout;
+
+/* Number of animals the result was segmented as (1 without cropping). 0 for a bad handle.
+ * Since 0.2. */
+int32_t aimos_result_animal_count(const aimos_result *result);
+
+/* Fills *layout (whose struct_size the caller sets) with animal `animal`'s layout, 0-based.
+ * Returns AIMOS_OK, or INVALID_ARGUMENT (bad handle, index, NULL or too small layout).
+ * Since 0.2. */
+aimos_status aimos_result_layout(const aimos_result *result, int32_t animal, aimos_layout *layout);
+
+/* The factor by which the volume's voxel size would have to be multiplied for the body to
+ * be a mouse's length (15-150 mm), e.g. 0.001 for micrometres given as millimetres; 1 when
+ * plausible or not measured (the body is measured when cropping or detecting). NaN for a bad
+ * handle. Since 0.2. */
+double aimos_result_voxel_size_factor(const aimos_result *result);
 
 /* Message of the last failed call on this thread ("" if none). Never NULL. The string stays
  * valid until the next failing aimos call on the same thread. */

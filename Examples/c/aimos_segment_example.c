@@ -1,13 +1,17 @@
 /*
  * aimos_segment_example.c - segment a NIfTI scan with libaimos: the whole path a viewer takes.
  *
- *   aimos_segment_example MODEL.safetensors SCAN.nii[.gz] LABELS.nii[.gz]
+ *   aimos_segment_example MODEL.safetensors SCAN.nii[.gz] LABELS.nii[.gz] [ORIENTATION]
+ *
+ * ORIENTATION: auto (default: detected from the image), header (the file's sform or qform),
+ * none (the voxel axes already are the model's) or a layout code such as LHD (see aimos.h).
  *
  * 1. loads an AIMOS model (aimos_load_model),
  * 2. reads the scan with libnifti and hands its voxels to aimos as they are (uint8, int16,
  *    uint16, int32, float32, float64) or, for other types or a scaled scan, as float32 with
  *    scl_slope/scl_inter applied,
- * 3. segments it (aimos_segment_volume) with a progress callback,
+ * 3. segments it (aimos_segment_volume) with a progress callback, in the anatomical layout
+ *    asked for, and reports the layout used,
  * 4. prints the organ volume table,
  * 5. writes the label map as a uint8 NIfTI on the scan's grid (same header and affine), and
  *    reads it back to verify it (nifti_image_write reports no errors).
@@ -207,12 +211,37 @@ static int write_label_map(const nifti_image *scan, const uint8_t *labels, int h
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+/* Sets the orientation options from the command line's word; -1 when it is not one. */
+static int set_orientation(aimos_options *options, const char *word, const nifti_image *scan, double world[16]) {
+    if (strcmp(word, "auto") == 0) {
+        options->orientation = AIMOS_ORIENTATION_AUTO;
+    } else if (strcmp(word, "none") == 0) {
+        options->orientation = AIMOS_ORIENTATION_NONE;
+    } else if (strcmp(word, "header") == 0) {
+        /* NIfTI's voxel-to-world matrix (RAS+, mm): the sform if set, else the qform. */
+        const mat44 *m = scan->sform_code > 0 ? &scan->sto_xyz : &scan->qto_xyz;
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++) world[4 * r + c] = m->m[r][c];
+        options->orientation = AIMOS_ORIENTATION_HEADER;
+        options->world_matrix = world;
+    } else if (strlen(word) == 3) {
+        options->orientation = AIMOS_ORIENTATION_CODE;
+        memcpy(options->orientation_code, word, 4);   /* aimos checks the code */
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s MODEL.safetensors SCAN.nii[.gz] LABELS.nii[.gz]\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s MODEL.safetensors SCAN.nii[.gz] LABELS.nii[.gz] [auto|header|none|CODE]\n", argv[0]);
         return 2;
     }
     const char *model_path = argv[1], *scan_path = argv[2], *labels_path = argv[3];
+    const char *orientation = argc == 5 ? argv[4] : "auto";
+    double world[16];
+    aimos_layout layout;
     int exit_code = 1;
     aimos_model *model = NULL;
     nifti_image *scan = NULL;
@@ -245,15 +274,28 @@ int main(int argc, char **argv) {
            volume.spacing_mm[0], volume.spacing_mm[1], volume.spacing_mm[2],
            nifti_datatype_string(scan->datatype), converted ? " (converted to float32)" : "");
 
-    /* 3. Segment. Defaults: the model's slice axis, one worker per core, no probabilities. */
+    /* 3. Segment. Defaults: the layout detected, the crop the model declares, one worker per
+     * core, no probabilities. */
     aimos_options_init(&options);
     options.progress = print_progress;
     options.user_data = &last_percent;
+    if (set_orientation(&options, orientation, scan, world) != 0) {
+        fprintf(stderr, "orientation '%s' is not auto, header, none or a three-letter code\n", orientation);
+        exit_code = 2;
+        goto cleanup;
+    }
     status = aimos_segment_volume(model, &volume, &options, &result);
     if (status != AIMOS_OK) {
         fprintf(stderr, "segmentation failed: %s: %s\n", aimos_status_string(status),
                 aimos_last_error());
         goto cleanup;
+    }
+
+    layout.struct_size = sizeof layout;
+    if (aimos_result_layout(result, 0, &layout) == AIMOS_OK) {
+        printf("layout: %s", layout.orientation[0] ? layout.orientation : "none (voxel axes as the model's)");
+        if (layout.confidence >= 0) printf(" (detected, confidence %.0f %%)", 100 * layout.confidence);
+        printf(", slice axis %d, %d animal(s)\n", (int)layout.slice_axis, (int)aimos_result_animal_count(result));
     }
 
     /* 4. Organ volumes. */

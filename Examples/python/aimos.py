@@ -69,7 +69,22 @@ class _Volume(ctypes.Structure):
 class _Options(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("slice_axis", ctypes.c_int32),
                 ("threads", ctypes.c_int32), ("keep_probabilities", ctypes.c_int32),
-                ("progress", _PROGRESS_FN), ("user_data", ctypes.c_void_p)]
+                ("progress", _PROGRESS_FN), ("user_data", ctypes.c_void_p),
+                # since 0.2
+                ("orientation", ctypes.c_int32), ("orientation_code", ctypes.c_char * 4),
+                ("crop", ctypes.c_int32), ("separate_animals", ctypes.c_int32),
+                ("world_matrix", ctypes.POINTER(ctypes.c_double))]
+
+
+class _Layout(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("orientation", ctypes.c_char * 4),
+                ("confidence", ctypes.c_double), ("crop_lower", ctypes.c_int64 * 3),
+                ("crop_upper", ctypes.c_int64 * 3), ("slice_axis", ctypes.c_int32),
+                ("slice_direction_known", ctypes.c_int32)]
+
+
+_ORIENTATION_MODES = {"none": 0, "auto": 1, "header": 2}
+_CROP_MODES = {None: -1, "model": -1, "none": 0, "body": 1}
 
 
 def _library_candidates():
@@ -90,7 +105,10 @@ def _declare(lib):
     """Gives every aimos_* function its C signature."""
     P, c = ctypes.c_void_p, ctypes
     signatures = {
-        "aimos_options_init": (None, [c.POINTER(_Options)]),
+        "aimos_options_init_sized": (None, [c.POINTER(_Options), c.c_uint32]),
+        "aimos_result_animal_count": (c.c_int32, [P]),
+        "aimos_result_layout": (c.c_int, [P, c.c_int32, c.POINTER(_Layout)]),
+        "aimos_result_voxel_size_factor": (c.c_double, [P]),
         "aimos_load_model": (c.c_int, [c.c_char_p, c.POINTER(P)]),
         "aimos_segment_volume": (c.c_int, [P, c.POINTER(_Volume), c.POINTER(_Options), c.POINTER(P)]),
         "aimos_free": (None, [P]),
@@ -197,6 +215,9 @@ class Segmentation:
     labels: uint8 class indices. probabilities: float32 of shape (classes, *volume.shape), or
     None unless asked for. uncertainty: float32 annotator-disagreement map or None.
     classes: class names. spacing: (x, y, z) mm. volumes_mm3 / volumes_ml: class name -> volume.
+    layouts: per animal {"orientation": code or None, "confidence": 0..1 or None (not detected),
+    "crop": ((x0, x1), (y0, y1), (z0, z1)), "slice_axis": int}. voxel_size_factor: 1, or the
+    factor the voxel size would need for a mouse-sized body (e.g. 0.001: micrometres as mm).
     """
 
     def __init__(self, labels, probabilities, uncertainty, classes, spacing, volumes_mm3):
@@ -249,11 +270,17 @@ class Model:
         state = "closed" if self._handle is None else f"classes={list(self.classes)}"
         return f"aimos.Model({self.path!r}, {state})"
 
-    def segment(self, volume, spacing, slice_axis=None, probabilities=False, threads=0, progress=None):
+    def segment(self, volume, spacing, slice_axis=None, probabilities=False, threads=0, progress=None,
+                orientation=None, crop=None, separate_animals=True, world_matrix=None):
         """Segments a 3D volume indexed [x, y, z]; returns a Segmentation.
 
-        spacing: voxel size in mm along x, y, z (or one number). slice_axis: 0, 1 or 2 to cut
-        that axis, None for the model's own (usually 2). probabilities: also return one sigmoid
+        spacing: voxel size in mm along x, y, z (or one number). orientation: the volume's
+        anatomical layout: "auto" (detected; the default), "header" (from world_matrix, a 4x4
+        voxel-to-world RAS matrix as NIfTI's sform), "none" (the voxel axes are the model's) or a
+        code such as "LHD" (see aimos.h). slice_axis: with orientation "none" (implied when
+        slice_axis is given), 0, 1 or 2 to cut that axis, None for the model's own (usually 2).
+        crop: "body", "none" or None (what the model declares). separate_animals: with
+        cropping, segment every animal found in its own crop. probabilities: also return one sigmoid
         map per class. threads: 0 = one per core. progress: called as progress(done, total) after
         each slice; returning a true value cancels (AimosError with status CANCELLED); an
         exception it raises cancels the run and is re-raised here.
@@ -269,8 +296,23 @@ class Model:
         c_volume = _Volume(volume.ctypes.data, _AIMOS_DTYPES[volume.dtype], (ctypes.c_int64 * 3)(*volume.shape),
                            (ctypes.c_double * 3)(*spacing))
         options = _Options()
-        self._lib.aimos_options_init(ctypes.byref(options))
+        self._lib.aimos_options_init_sized(ctypes.byref(options), ctypes.sizeof(_Options))
         options.slice_axis = -1 if slice_axis is None else int(slice_axis)
+        if orientation is None:
+            orientation = "none" if slice_axis is not None else "auto"
+        if orientation.lower() in _ORIENTATION_MODES:
+            options.orientation = _ORIENTATION_MODES[orientation.lower()]
+        else:
+            options.orientation = 3
+            options.orientation_code = orientation.encode()[:3]
+        if crop not in _CROP_MODES:
+            raise ValueError(f"crop must be 'body', 'none' or None (the model's), not {crop!r}")
+        options.crop = _CROP_MODES[crop]
+        options.separate_animals = 1 if separate_animals else 0
+        matrix = None
+        if world_matrix is not None:
+            matrix = (ctypes.c_double * 16)(*np.asarray(world_matrix, dtype=np.float64).reshape(16))
+            options.world_matrix = ctypes.cast(matrix, ctypes.POINTER(ctypes.c_double))
         options.threads = int(threads)
         options.keep_probabilities = 1 if probabilities else 0
         raised = []
@@ -317,4 +359,16 @@ class Model:
         if heatmap:
             uncertainty = _copy_out(heatmap, np.float32, shape)
         volumes = {name: lib.aimos_result_volume_mm3(result, index) for index, name in enumerate(self.classes)}
-        return Segmentation(labels, probabilities, uncertainty, self.classes, spacing, volumes)
+        layouts = []
+        for animal in range(lib.aimos_result_animal_count(result)):
+            layout = _Layout()
+            layout.struct_size = ctypes.sizeof(_Layout)
+            _check(lib.aimos_result_layout(result, animal, ctypes.byref(layout)))
+            layouts.append({"orientation": layout.orientation.decode() or None,
+                            "confidence": None if layout.confidence < 0 else layout.confidence,
+                            "crop": tuple((layout.crop_lower[k], layout.crop_upper[k]) for k in range(3)),
+                            "slice_axis": layout.slice_axis})
+        segmentation = Segmentation(labels, probabilities, uncertainty, self.classes, spacing, volumes)
+        segmentation.layouts = layouts
+        segmentation.voxel_size_factor = lib.aimos_result_voxel_size_factor(result)
+        return segmentation

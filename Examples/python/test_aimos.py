@@ -239,3 +239,37 @@ def test_explicit_library_path_that_does_not_exist_is_reported():
     output = subprocess.run([sys.executable, "-c", script], cwd=pathlib.Path(__file__).parent, env=environment,
                             capture_output=True, text=True, check=True).stdout
     assert "AIMOS_LIBRARY" in output and "/nonexistent/libaimos.so" in output
+
+
+def test_orientation_code_reads_the_volume_in_the_models_layout(model):
+    """The fixture model's layout is the published TLD. A volume in layout LHD, given its code,
+    is segmented as the same volume re-laid out as TLD with the voxel axes taken as the model's."""
+    volume = distinctive_volume()
+    coded = model.segment(volume, SPACING, orientation="LHD", crop="none", threads=THREADS)
+    # LHD -> TLD: x (left) stays the columns, y (head) reversed becomes the rows running to the tail.
+    relaid = np.ascontiguousarray(volume[:, ::-1, :])
+    plain = model.segment(relaid, SPACING, orientation="none", crop="none", threads=THREADS)
+    assert np.array_equal(coded.labels, plain.labels[:, ::-1, :])
+    assert coded.layouts == [{"orientation": "LHD", "confidence": None,
+                              "crop": ((0, 23), (0, 17), (0, 6)), "slice_axis": 2}]
+    assert plain.layouts[0]["orientation"] is None and coded.voxel_size_factor == 1
+
+
+def test_header_world_matrix_and_auto_report_their_layout(model):
+    volume = distinctive_volume()
+    matrix = np.diag([-0.1, 0.2, 0.3, 1.0])                  # -x: the animal's left; +y head; +z back
+    header = model.segment(volume, SPACING, orientation="header", world_matrix=matrix, threads=THREADS)
+    assert header.layouts[0]["orientation"] == "LHD"
+    assert np.array_equal(header.labels, model.segment(volume, SPACING, orientation="LHD", threads=THREADS).labels)
+    detected = model.segment(volume, SPACING, threads=THREADS)   # auto by default
+    assert len(detected.layouts[0]["orientation"]) == 3 and 0 <= detected.layouts[0]["confidence"] <= 1
+
+
+def test_bad_layout_choices_are_refused(model):
+    volume = distinctive_volume()
+    with pytest.raises(aimos.AimosError, match="LLD"):
+        model.segment(volume, SPACING, orientation="LLD")
+    with pytest.raises(aimos.AimosError, match="world_matrix"):
+        model.segment(volume, SPACING, orientation="header")
+    with pytest.raises(ValueError, match="crop"):
+        model.segment(volume, SPACING, crop="everything")

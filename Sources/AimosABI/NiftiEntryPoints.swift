@@ -16,7 +16,7 @@ public func aimos_segment_nifti(_ model: OpaquePointer?, _ inputPath: UnsafePoin
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): output_labels_path is NULL")
     }
     var settings: SegmentationOptions
-    switch ABIOptions.read(options, function: function) {
+    switch ABIOptions.read(options, function: function, fileHasMatrix: true) {
     case let .success(s): settings = s
     case let .failure(status): return status
     }

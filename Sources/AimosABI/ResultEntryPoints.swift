@@ -26,3 +26,45 @@ public func aimos_result_volume_mm3(_ result: OpaquePointer?, _ classIndex: Int3
           classIndex >= 0, Int(classIndex) < handle.result.classCount else { return .nan }
     return handle.result.volumeMM3(classIndex: Int(classIndex))
 }
+
+@_cdecl("aimos_result_animal_count")
+public func aimos_result_animal_count(_ result: OpaquePointer?) -> Int32 {
+    HandleRegistry.shared.lookup(result, as: ResultHandle.self).map { Int32($0.result.animalCount) } ?? 0
+}
+
+@_cdecl("aimos_result_layout")
+public func aimos_result_layout(_ result: OpaquePointer?, _ animal: Int32, _ layout: UnsafeMutablePointer<aimos_layout>?) -> aimos_status {
+    let function = "aimos_result_layout"
+    guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): result is NULL or not a live aimos result handle")
+    }
+    guard let layout = layout else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): layout is NULL") }
+    let size = Int(layout.pointee.struct_size)
+    guard size >= MemoryLayout<aimos_layout>.size else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): layout->struct_size is \(size), expected at least \(MemoryLayout<aimos_layout>.size)")
+    }
+    let layouts = handle.result.layouts
+    guard animal >= 0, Int(animal) < layouts.count else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): animal \(animal) is not in 0..<\(layouts.count)")
+    }
+    let a = layouts[Int(animal)]
+    var out = aimos_layout()
+    out.struct_size = UInt32(MemoryLayout<aimos_layout>.size)
+    let code = Array((a.orientation?.description ?? "").utf8)
+    withUnsafeMutableBytes(of: &out.orientation) { bytes in
+        for (i, b) in code.prefix(3).enumerated() { bytes[i] = b }
+    }
+    out.confidence = a.confidence ?? -1
+    out.crop_lower = (Int64(a.box.lower[0]), Int64(a.box.lower[1]), Int64(a.box.lower[2]))
+    out.crop_upper = (Int64(a.box.upper[0]), Int64(a.box.upper[1]), Int64(a.box.upper[2]))
+    out.slice_axis = Int32(a.geometry.axis)
+    out.slice_direction_known = a.sliceDirectionKnown ? 1 : 0
+    layout.pointee = out
+    return AIMOS_OK
+}
+
+@_cdecl("aimos_result_voxel_size_factor")
+public func aimos_result_voxel_size_factor(_ result: OpaquePointer?) -> Double {
+    guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else { return .nan }
+    return handle.result.suggestedVoxelSizeFactor ?? 1
+}

@@ -36,7 +36,15 @@ struct SegmentCommand: ParsableCommand {
     var itkSnapLabels: String?
     @Option(name: .customLong("slicer-colors"), help: "3D Slicer colour table (.ctbl).")
     var slicerColors: String?
-    @Option(name: .customLong("slice-axis"), help: "Volume axis to cut into slices (0, 1, 2). Default: the model's (2, coronal).")
+    @Option(help: ArgumentHelp("The scan's layout: auto (detected from the image), header (the qform/sform read as RAS = the animal's right, head, back), none (the voxel axes already are the model's: the published behaviour), or a code naming where voxel axes i, j, k run (H/T head/tail, L/R the animal's left/right, D/V dorsal/ventral; e.g. LHD).", valueName: "auto|header|none|CODE"))
+    var orientation: String?
+    @Option(help: ArgumentHelp("Cut slices from each animal's extent (body) or the whole field of view (none). Default: what the model declares.", valueName: "body|none"))
+    var crop: String?
+    @Flag(name: .customLong("split-animals"), help: "Also write one label map per animal (OUTPUT_animal1.nii.gz, ...).")
+    var splitAnimals = false
+    @Option(name: .customLong("voxel-size"), help: ArgumentHelp("Voxel size in mm, one value or x,y,z: replaces the header's for the organ table and confirms an implausible one.", valueName: "X[,Y,Z]"))
+    var voxelSize: String?
+    @Option(name: .customLong("slice-axis"), help: "Volume axis to cut into slices (0, 1, 2), with --orientation none (implied). Default: the model's (2, coronal).")
     var sliceAxis: Int?
     @Option(help: "Worker threads (0: all cores).")
     var threads: Int = 0
@@ -47,6 +55,16 @@ struct SegmentCommand: ParsableCommand {
 
     func validate() throws {
         if let axis = sliceAxis, !(0...2).contains(axis) { throw ValidationError("--slice-axis must be 0, 1 or 2") }
+        if sliceAxis != nil, let o = orientation, o.lowercased() != "none" {
+            throw ValidationError("--slice-axis goes with --orientation none only: with a scan layout the model's layout decides the axis")
+        }
+        if let o = orientation, (try? OrientationChoice.parse(o)) == nil {
+            throw ValidationError("--orientation must be auto, header, none or a code of three letters (one each of H/T, L/R, D/V), such as LHD; got '\(o)'")
+        }
+        if let c = crop, !["body", "none"].contains(c.lowercased()) { throw ValidationError("--crop must be body or none") }
+        if let v = voxelSize, parsedVoxelSize(v) == nil {
+            throw ValidationError("--voxel-size must be one size or three (x,y,z) in mm, each > 0; got '\(v)'")
+        }
         if threads < 0 || threads > 1024 { throw ValidationError("--threads must be 0 (all cores) to 1024") }
     }
 
@@ -60,14 +78,33 @@ struct SegmentCommand: ParsableCommand {
         job.itkSnapPath = itkSnapLabels
         job.slicerPath = slicerColors
         job.signalPath = signal
+        job.splitAnimals = splitAnimals
+        job.voxelSize = voxelSize.flatMap(parsedVoxelSize)
         job.overwrite = overwrite
         job.computeStatistics = !quiet
         let bar = ProgressBar(quiet: quiet)
-        job.options = SegmentationOptions(sliceAxis: sliceAxis, threads: threads, progress: bar.update)
+        let choice = try orientation.map(OrientationChoice.parse) ?? (sliceAxis != nil ? OrientationChoice.none : .auto)
+        job.options = SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: choice,
+                                          crop: try crop.map(CropChoice.parse) ?? .model, progress: bar.update)
         let outcome = try job.run(model: loaded)
+        for warning in outcome.warnings { fputs("aimos: warning: \(warning)\n", stderr) }
         if !quiet {
-            print("aimos \(AimosInfo.version): \(input) -> \(output) (slice axis \(outcome.axis), \(loaded.metadata.values.architecture.name))")
+            print("aimos \(AimosInfo.version): \(input) -> \(output) (\(loaded.metadata.values.architecture.name), slice axis \(outcome.axis))")
+            for (k, layout) in outcome.layouts.enumerated() {
+                let who = outcome.layouts.count > 1 ? "animal \(k + 1): " : ""
+                let code = layout.orientation.map { "orientation \($0)" } ?? "orientation none"
+                let confidence = layout.confidence.map { " (detected, confidence \(Int(($0 * 100).rounded())) %)" } ?? ""
+                print("\(who)\(code)\(confidence), crop \(layout.box)")
+            }
             print(outcome.statistics?.text() ?? "", terminator: "")
         }
     }
+}
+
+/// "0.1" or "0.1,0.1,0.2" as three sizes in mm; nil when malformed.
+func parsedVoxelSize(_ text: String) -> [Double]? {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double(String($0.filter { $0 != " " })) }
+    guard parts.count == 1 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 }) else { return nil }
+    let sizes = parts.map { $0! }
+    return sizes.count == 1 ? [sizes[0], sizes[0], sizes[0]] : sizes
 }

@@ -1,7 +1,10 @@
 /// The `aimos` entry of a model file's `__metadata__`: a JSON string such as
 /// {"architecture": "Unet768", "classes": ["background", "Bone", ...], "input_size": 256,
-///  "uncertainty": false, "ensemble_members": 1, "slice_axis": 2}.
-/// Only architecture and classes are required; the rest default as shown.
+///  "uncertainty": false, "ensemble_members": 1, "slice_axis": 2, "orientation": "TLD", "crop": "none"}.
+/// Only architecture and classes are required; the rest default as shown. `orientation` is the
+/// anatomical layout of the training slices (rows, columns, slice index; AnatomicalOrientation);
+/// absent means the published layout. `crop` says whether training slices were cut from the
+/// animal's extent ("body") or the whole field of view ("none", the published behaviour).
 public struct ModelMetadata: Equatable {
     public var architecture: UNetArchitecture
     public var classes: [String]
@@ -9,6 +12,9 @@ public struct ModelMetadata: Equatable {
     public var uncertainty: Bool = false
     public var ensembleMembers: Int = 1
     public var sliceAxis: Int = 2
+    public var orientation: AnatomicalOrientation = .published
+    /// Whether the model was trained on slices cropped to the body.
+    public var cropsToBody = false
 
     /// Labels are written as uint8.
     static let maxClasses = 255
@@ -72,6 +78,18 @@ public struct ModelMetadata: Equatable {
                 throw AimosError.format("metadata 'aimos': slice_axis must be 0, 1 or 2")
             }
             sliceAxis = Int(n)
+        }
+        if let v = value["orientation"] {
+            guard let text = v.stringValue, let code = AnatomicalOrientation(text) else {
+                throw AimosError.format("metadata 'aimos': orientation must be a code such as \"TLD\" (one of H/T, L/R, D/V for rows, columns and slices)")
+            }
+            orientation = code
+        }
+        if let v = value["crop"] {
+            guard let text = v.stringValue, ["body", "none"].contains(text) else {
+                throw AimosError.format("metadata 'aimos': crop must be \"body\" or \"none\"")
+            }
+            cropsToBody = text == "body"
         }
     }
 }

@@ -87,3 +87,14 @@ final class SliceQueue {
         return cancelled
     }
 }
+
+/// A pthread mutex around a closure.
+final class Lock {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func run<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

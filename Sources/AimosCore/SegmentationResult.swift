@@ -4,8 +4,28 @@
 public final class SegmentationResult {
     public let dims: [Int]
     public let spacing: [Double]
-    /// The volume axis the scan was cut along.
-    public let sliceAxis: Int
+    /// How each animal was cut (one entry per animal; the whole volume without cropping).
+    public internal(set) var layouts: [AnimalLayout] = []
+    /// The volume axis the (first) animal was cut along.
+    public var sliceAxis: Int { layouts.first?.geometry.axis ?? 2 }
+    /// The body's length in mm when it was looked for (crop or auto), and the factor by which
+    /// the voxel size would have to be multiplied to make it a mouse's (nil: plausible).
+    public internal(set) var bodyLengthMM: Double?
+    public internal(set) var suggestedVoxelSizeFactor: Double?
+    /// Which animal's body covers each voxel, with several animals.
+    var ownership: VoxelOwnership?
+
+    public var animalCount: Int { max(1, layouts.count) }
+
+    /// The animal (0-based) whose crop holds voxel `index` (where crops overlap, the one whose
+    /// body covers it); nil outside every crop.
+    public func animal(ofVoxel index: Int) -> Int? {
+        if layouts.count <= 1 { return 0 }
+        let x = index % dims[0], y = (index / dims[0]) % dims[1], z = index / (dims[0] * dims[1])
+        let owner = ownership?.owner(ofVoxel: index) ?? -1
+        if owner >= 0 { return owner }
+        return layouts.lastIndex { $0.box.contains(x: x, y: y, z: z) }   // the last written
+    }
     public let classCount: Int
     public let voxelCount: Int
     public let labels: UnsafeMutablePointer<UInt8>
@@ -14,11 +34,10 @@ public final class SegmentationResult {
     public private(set) var voxelsPerClass: [Int]
     private let arena: BufferArena
 
-    init(dims: [Int], spacing: [Double], sliceAxis: Int, classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
+    init(dims: [Int], spacing: [Double], classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
         let count = dims.reduce(1, *)
         self.dims = dims
         self.spacing = spacing
-        self.sliceAxis = sliceAxis
         self.classCount = classCount
         self.voxelCount = count
         let arena = BufferArena()
@@ -30,6 +49,20 @@ public final class SegmentationResult {
             ? try arena.allocate(Float.self, count: count, zeroed: true, what: "the uncertainty map") : nil
         self.arena = arena
         voxelsPerClass = [Int](repeating: 0, count: classCount)
+    }
+
+    /// Outside every animal's box a voxel is background: label 0 (already) and, when
+    /// probabilities are kept, background probability 1.
+    func markOutsideBoxesBackground() {
+        guard let background = probabilities.first else { return }
+        let (nx, ny) = (dims[0], dims[1])
+        for z in 0..<dims[2] {
+            for y in 0..<ny {
+                for x in 0..<nx where !layouts.contains(where: { $0.box.contains(x: x, y: y, z: z) }) {
+                    background[(z * ny + y) * nx + x] = 1
+                }
+            }
+        }
     }
 
     /// Counts the voxels of every class (after all slices are written).

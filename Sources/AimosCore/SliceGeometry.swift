@@ -1,6 +1,10 @@
-/// How a volume is cut into 2D slices along one axis, and where a slice pixel lives in the
-/// volume. Axis 2 (coronal in AIMOS): rows = y, columns = x. Axis 1: rows = z, columns = x.
-/// Axis 0: rows = z, columns = y.
+/// How a volume (or a box of it) is cut into 2D slices, and where a slice pixel lives in the
+/// volume. Each of slice index, row and column runs along one volume axis, forwards or
+/// backwards (a flip), so a scan in any layout is read in the model's layout without
+/// interpolation, and results are written back onto exactly the input's voxels.
+///
+/// The published mapping (`init(dims:axis:)`, the whole volume, no flips): axis 2 (coronal in
+/// AIMOS): rows = y, columns = x. Axis 1: rows = z, columns = x. Axis 0: rows = z, columns = y.
 public struct SliceGeometry {
     public let axis: Int
     public let sliceCount: Int
@@ -9,41 +13,83 @@ public struct SliceGeometry {
     /// The volume axes that run along a slice's rows and columns.
     public let rowAxis: Int
     public let colAxis: Int
+    /// Whether slice index, rows and columns run against their volume axis.
+    public let sliceFlipped: Bool, rowFlipped: Bool, colFlipped: Bool
+    /// The part of the volume cut (the whole volume unless cropped).
+    public let box: VoxelBox
+    let origin: Int
     let sliceStride: Int
     let rowStride: Int
     let colStride: Int
 
+    /// The published mapping over the whole volume.
     public init(dims: [Int], axis: Int) {
-        let (nx, ny, nz) = (dims[0], dims[1], dims[2])
-        self.axis = axis
-        switch axis {
-        case 0:
-            (sliceCount, rows, cols) = (nx, nz, ny)
-            (rowAxis, colAxis) = (2, 1)
-            (sliceStride, rowStride, colStride) = (1, nx * ny, nx)
-        case 1:
-            (sliceCount, rows, cols) = (ny, nz, nx)
-            (rowAxis, colAxis) = (2, 0)
-            (sliceStride, rowStride, colStride) = (nx, nx * ny, 1)
-        default:
-            (sliceCount, rows, cols) = (nz, ny, nx)
-            (rowAxis, colAxis) = (1, 0)
-            (sliceStride, rowStride, colStride) = (nx * ny, nx, 1)
+        let (rowAxis, colAxis) = axis == 0 ? (2, 1) : axis == 1 ? (2, 0) : (1, 0)
+        self.init(dims: dims, sliceAxis: axis, rowAxis: rowAxis, colAxis: colAxis, box: VoxelBox(dims: dims))
+    }
+
+    /// Slices along `sliceAxis` of `box`, rows along `rowAxis`, columns along `colAxis`, each
+    /// reversed where asked.
+    public init(dims: [Int], sliceAxis: Int, sliceFlipped: Bool = false, rowAxis: Int, rowFlipped: Bool = false,
+                colAxis: Int, colFlipped: Bool = false, box: VoxelBox) {
+        precondition(Set([sliceAxis, rowAxis, colAxis]) == [0, 1, 2], "three distinct axes")
+        let strides = [1, dims[0], dims[0] * dims[1]]
+        self.axis = sliceAxis
+        self.rowAxis = rowAxis
+        self.colAxis = colAxis
+        self.sliceFlipped = sliceFlipped
+        self.rowFlipped = rowFlipped
+        self.colFlipped = colFlipped
+        self.box = box
+        sliceCount = box.size(sliceAxis)
+        rows = box.size(rowAxis)
+        cols = box.size(colAxis)
+        var origin = 0
+        for (axis, flipped) in [(sliceAxis, sliceFlipped), (rowAxis, rowFlipped), (colAxis, colFlipped)] {
+            origin += (flipped ? box.upper[axis] - 1 : box.lower[axis]) * strides[axis]
         }
+        self.origin = origin
+        sliceStride = sliceFlipped ? -strides[sliceAxis] : strides[sliceAxis]
+        rowStride = rowFlipped ? -strides[rowAxis] : strides[rowAxis]
+        colStride = colFlipped ? -strides[colAxis] : strides[colAxis]
     }
 
     public var pixelsPerSlice: Int { rows * cols }
 
     @inline(__always)
     public func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
-        slice * sliceStride + row * rowStride + col * colStride
+        origin + slice * sliceStride + row * rowStride + col * colStride
     }
 
     /// Copies one slice of `volume` as Float32, row-major rows x cols.
     func extract(_ volume: VoxelVolume, slice: Int, into out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
-            let base = slice * sliceStride + r * rowStride
+            let base = origin + slice * sliceStride + r * rowStride
             for c in 0..<cols { out[r * cols + c] = volume.value(at: base + c * colStride) }
         }
+    }
+}
+
+/// A box of voxels: lower (inclusive) to upper (exclusive) index per axis.
+public struct VoxelBox: Equatable, CustomStringConvertible {
+    public var lower: [Int]
+    public var upper: [Int]
+
+    public init(lower: [Int], upper: [Int]) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// The whole volume.
+    public init(dims: [Int]) { self.init(lower: [0, 0, 0], upper: dims) }
+
+    public func size(_ axis: Int) -> Int { upper[axis] - lower[axis] }
+
+    public func contains(x: Int, y: Int, z: Int) -> Bool {
+        x >= lower[0] && x < upper[0] && y >= lower[1] && y < upper[1] && z >= lower[2] && z < upper[2]
+    }
+
+    public var description: String {
+        (0..<3).map { "\(lower[$0])..<\(upper[$0])" }.joined(separator: ", ")
     }
 }

@@ -76,11 +76,32 @@ final class SliceProcessor {
         }
     }
 
-    func process(volume: VoxelVolume, slice index: Int, into result: SegmentationResult) {
+    /// Segments one slice on the model grid only (into `gridLabels`) and returns how much
+    /// organ the model finds and how sure it is: the sum over model-grid pixels labelled an
+    /// organ of the margin between the two highest class probabilities, over the pixel count
+    /// (0 for a flat slice). OrientationDetector compares it between layouts.
+    func organEvidence(volume: VoxelVolume, slice index: Int) -> Double {
         let flat = !prepareInput(volume: volume, slice: index)
         computeProbabilities(flat: flat)
+        labelGrid()
+        if flat { return 0 }
         let grid = size * size
-        // Step 4: argmax over the class channels (not the uncertainty channel); first maximum wins.
+        var total = 0.0
+        for i in 0..<grid where gridLabels[i] != 0 {
+            var best: Float = 0, second: Float = 0
+            for c in 0..<classCount {
+                let p = probabilities[c * grid + i]
+                if p > best { (second, best) = (best, p) } else if p > second { second = p }
+            }
+            total += Double(best - second)
+        }
+        return total / Double(grid)
+    }
+
+    /// Step 4 on the model grid: argmax over the class channels (not the uncertainty channel);
+    /// the first maximum wins.
+    private func labelGrid() {
+        let grid = size * size
         for i in 0..<grid {
             var best = 0
             var bestValue = probabilities[i]
@@ -90,28 +111,50 @@ final class SliceProcessor {
             }
             gridLabels[i] = UInt8(best)
         }
+    }
+
+    /// Segments one slice into `result`; with `ownership`, voxels that another animal's body
+    /// covers are left to that animal.
+    func process(volume: VoxelVolume, slice index: Int, into result: SegmentationResult,
+                 ownership: VoxelOwnership? = nil, animal: Int = 0) {
+        let flat = !prepareInput(volume: volume, slice: index)
+        computeProbabilities(flat: flat)
+        labelGrid()
         for r in 0..<geometry.rows {
             for c in 0..<geometry.cols {
                 var label: UInt8 = 0
                 if let sr = rowSource[r], let sc = colSource[c] { label = gridLabels[sr * size + sc] }
-                result.labels[geometry.voxelIndex(slice: index, row: r, col: c)] = label
+                let voxel = geometry.voxelIndex(slice: index, row: r, col: c)
+                if let ownership = ownership {
+                    let owner = ownership.owner(ofVoxel: voxel)
+                    if owner >= 0 && owner != animal { continue }
+                }
+                result.labels[voxel] = label
             }
         }
         // Step 5.
         if keepProbabilities {
-            for c in 0..<classCount { scatterResampled(channel: c, slice: index, into: result.probabilities[c]) }
+            for c in 0..<classCount {
+                scatterResampled(channel: c, slice: index, into: result.probabilities[c], ownership: ownership, animal: animal)
+            }
         }
         if let uncertainty = result.uncertainty {
-            scatterResampled(channel: channels - 1, slice: index, into: uncertainty)
+            scatterResampled(channel: channels - 1, slice: index, into: uncertainty, ownership: ownership, animal: animal)
         }
     }
 
-    private func scatterResampled(channel: Int, slice index: Int, into target: UnsafeMutablePointer<Float>) {
+    private func scatterResampled(channel: Int, slice index: Int, into target: UnsafeMutablePointer<Float>,
+                                  ownership: VoxelOwnership?, animal: Int) {
         BilinearAlignCorners.run(input: probabilities + channel * size * size, inHeight: size, inWidth: size,
                                  output: resampled, outHeight: geometry.rows, outWidth: geometry.cols, channels: 1)
         for r in 0..<geometry.rows {
             for c in 0..<geometry.cols {
-                target[geometry.voxelIndex(slice: index, row: r, col: c)] = resampled[r * geometry.cols + c]
+                let voxel = geometry.voxelIndex(slice: index, row: r, col: c)
+                if let ownership = ownership {
+                    let owner = ownership.owner(ofVoxel: voxel)
+                    if owner >= 0 && owner != animal { continue }
+                }
+                target[voxel] = resampled[r * geometry.cols + c]
             }
         }
     }

@@ -12,17 +12,23 @@ public enum NiftiOutputWriter {
     static let uint8Code: Int32 = 2, float32Code: Int32 = 16, labelIntent: Int32 = 1002
 
     /// The header extension text: class index -> name, as JSON.
-    public static func labelExtension(classes: [String], architecture: String) -> String {
+    public static func labelExtension(classes: [String], architecture: String, layout: LayoutDescription? = nil) -> String {
         let entries = classes.enumerated().map { "\"\($0.offset)\": \(jsonQuoted($0.element))" }
-        return "{\"generator\": \"aimos \(AimosInfo.version)\", \"model\": \(jsonQuoted(architecture)), \"labels\": {\(entries.joined(separator: ", "))}}"
+        let animals = layout.map { ", " + $0.json } ?? ""
+        return "{\"generator\": \"aimos \(AimosInfo.version)\", \"model\": \(jsonQuoted(architecture)), \"labels\": {\(entries.joined(separator: ", "))}\(animals)}"
     }
 
+    /// The label map; `layout` (the orientation and crop used) goes into the extension and,
+    /// shortened to 80 characters, `descrip`.
     public static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: NiftiScan, to path: String,
-                                   classes: [String], architecture: String) throws {
+                                   classes: [String], architecture: String, layout: LayoutDescription? = nil) throws {
+        var descrip = "aimos \(AimosInfo.version) organ labels (\(architecture)"
+        if let layout = layout { descrip += ", orientation \(layout.short)" }
+        descrip += ")"
         try write(scan: scan, path: path, datatype: uint8Code, dims: scan.dims, data: UnsafeRawPointer(labels),
                   intent: labelIntent, calMin: 0, calMax: Double(classes.count - 1),
-                  descrip: "aimos \(AimosInfo.version) organ labels (\(architecture))",
-                  extensionText: labelExtension(classes: classes, architecture: architecture))
+                  descrip: String(descrip.utf8.prefix(79)) ?? descrip,
+                  extensionText: labelExtension(classes: classes, architecture: architecture, layout: layout))
     }
 
     /// Probability maps (one per class, each voxelCount floats) as one 4D file.

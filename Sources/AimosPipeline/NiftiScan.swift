@@ -116,9 +116,11 @@ public final class NiftiScan {
         return value * slope + intercept
     }
 
-    /// The scan as the engine's volume (valid inside the closure only).
-    public func withVolume<R>(_ body: (VoxelVolume) throws -> R) throws -> R {
+    /// The scan as the engine's volume (valid inside the closure only), with the header's voxel
+    /// size or `spacing` in its place (--voxel-size).
+    public func withVolume<R>(spacing override: [Double]? = nil, _ body: (VoxelVolume) throws -> R) throws -> R {
         let dims64 = dims.map(Int64.init)
+        let spacing = override ?? self.spacing
         do {
             if let type = nativeType {
                 return try body(VoxelVolume(data: voxels, dtypeRaw: type.rawValue, dims: dims64, spacing: spacing))
@@ -136,6 +138,16 @@ public final class NiftiScan {
 }
 
 extension NiftiScan {
+    /// The voxel-to-world matrix's 3x3 part (sform if set, else qform), nil when neither is set.
+    public func worldMatrix() -> [[Double]]? {
+        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
+        var qcode: Int32 = 0, scode: Int32 = 0
+        var pixdim = [Double](repeating: 0, count: 8)
+        nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
+        guard let m = scode > 0 ? sform : qcode > 0 ? qform : nil else { return nil }
+        return (0..<3).map { r in (0..<3).map { c in m[4 * r + c] } }
+    }
+
     /// The world direction of a voxel axis from the sform (or qform, or pixdim alone): the index
     /// of its dominant world component (0 = x, 1 = y, 2 = z) and that component's sign.
     public func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {

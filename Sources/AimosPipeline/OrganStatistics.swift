@@ -10,6 +10,8 @@ public struct OrganStatistics {
     }
 
     public struct Row {
+        /// 1-based animal number when the scan holds several animals, else nil.
+        public let animal: Int?
         public let index: Int
         public let name: String
         public let voxels: Int
@@ -24,28 +26,43 @@ public struct OrganStatistics {
     public let signalName: String?
 
     /// Computes the table from a label map (voxelCount labels in the scan's layout); without
-    /// `intensity` (a label map alone) only the counts and volumes.
+    /// `intensity` (a label map alone) only the counts and volumes. With `animals` > 1, one
+    /// block of rows per animal, `animalOf` giving each voxel's animal (0-based; nil: none).
     public init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
-                intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalName: String? = nil) {
+                intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalName: String? = nil,
+                animals: Int = 1, animalOf: ((Int) -> Int?)? = nil) {
         voxelVolumeMM3 = spacing.reduce(1, *)
         self.signalName = signalName
-        var counts = [Int](repeating: 0, count: classes.count)
-        var values = [[Double]](repeating: [], count: classes.count)
-        var signals = [[Double]](repeating: [], count: classes.count)
+        let groups = max(1, animals)
+        let n = classes.count
+        var counts = [Int](repeating: 0, count: groups * n)
+        var values = [[Double]](repeating: [], count: groups * n)
+        var signals = [[Double]](repeating: [], count: groups * n)
         for i in 0..<voxelCount {
             let c = Int(labels[i])
-            guard c < classes.count else { continue }
-            counts[c] += 1
-            if let intensity = intensity { values[c].append(intensity(i)) }
-            if let signal = signal { signals[c].append(signal(i)) }
+            guard c < n else { continue }
+            var g = 0
+            if groups > 1 {
+                guard let a = animalOf?(i), a >= 0, a < groups else { continue }
+                g = a
+            }
+            counts[g * n + c] += 1
+            if let intensity = intensity { values[g * n + c].append(intensity(i)) }
+            if let signal = signal { signals[g * n + c].append(signal(i)) }
         }
         let volume = voxelVolumeMM3
-        rows = classes.enumerated().map { c, name in
-            Row(index: c, name: name, voxels: counts[c], volumeMM3: Double(counts[c]) * volume,
-                intensity: intensity == nil ? OrganStatistics.unmeasured(voxels: counts[c]) : OrganStatistics.summarize(&values[c]),
-                signal: signal == nil ? nil : OrganStatistics.summarize(&signals[c]))
+        rows = (0..<groups).flatMap { g in
+            classes.enumerated().map { c, name in
+                let k = g * n + c
+                return Row(animal: groups > 1 ? g + 1 : nil, index: c, name: name, voxels: counts[k], volumeMM3: Double(counts[k]) * volume,
+                           intensity: intensity == nil ? OrganStatistics.unmeasured(voxels: counts[k]) : OrganStatistics.summarize(&values[k]),
+                           signal: signal == nil ? nil : OrganStatistics.summarize(&signals[k]))
+            }
         }
     }
+
+    /// Whether the rows carry an animal number.
+    var hasAnimals: Bool { rows.first?.animal != nil }
 
     /// The statistics of an organ whose intensities are unknown: what summarize gives for that
     /// many NaN values (NaN throughout; an empty organ's sum 0 as ever).
@@ -72,12 +89,13 @@ public struct OrganStatistics {
 
     /// CSV with a header line; empty statistics (an organ with no voxels) are left blank.
     public func csv() -> String {
-        var header = ["class_index", "class", "voxels", "volume_mm3", "volume_ml"]
+        var header = (hasAnimals ? ["animal"] : []) + ["class_index", "class", "voxels", "volume_mm3", "volume_ml"]
         header += OrganStatistics.statisticNames.map { "intensity_\($0)" }
         if signalName != nil { header += OrganStatistics.statisticNames.map { "signal_\($0)" } }
         var lines = [header.joined(separator: ",")]
         for row in rows {
-            var cells = [String(row.index), csvQuoted(row.name), String(row.voxels), number(row.volumeMM3), number(row.volumeML)]
+            var cells = row.animal.map { [String($0)] } ?? []
+            cells += [String(row.index), csvQuoted(row.name), String(row.voxels), number(row.volumeMM3), number(row.volumeML)]
             cells += OrganStatistics.fields(row.intensity).map(number)
             if let s = row.signal { cells += OrganStatistics.fields(s).map(number) }
             lines.append(cells.joined(separator: ","))
@@ -90,7 +108,8 @@ public struct OrganStatistics {
             "{" + zip(OrganStatistics.statisticNames, OrganStatistics.fields(s)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
         }
         let organs = rows.map { row -> String in
-            var members = ["\"class_index\": \(row.index)", "\"class\": \(jsonQuoted(row.name))", "\"voxels\": \(row.voxels)",
+            var members = row.animal.map { ["\"animal\": \($0)"] } ?? []
+            members += ["\"class_index\": \(row.index)", "\"class\": \(jsonQuoted(row.name))", "\"voxels\": \(row.voxels)",
                            "\"volume_mm3\": \(jsonNumber(row.volumeMM3))", "\"volume_ml\": \(jsonNumber(row.volumeML))",
                            "\"intensity\": \(stats(row.intensity))"]
             if let s = row.signal { members.append("\"signal\": \(stats(s))") }
@@ -111,9 +130,10 @@ public struct OrganStatistics {
     /// A plain table for the terminal: class, voxels, mm3, mL.
     public func text() -> String {
         let width = max(5, rows.map(\.name.count).max() ?? 5)
-        var lines = [pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
+        let animal = hasAnimals ? pad("animal", 6, left: true) + "  " : ""
+        var lines = [animal + pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
         for row in rows where row.index > 0 {
-            lines.append(pad(row.name.singleLine, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
+            lines.append((row.animal.map { pad(String($0), 6, left: true) + "  " } ?? "") + pad(row.name.singleLine, width, left: true) + "  " + pad(String(row.voxels), 10) + "  "
                          + pad(fixed(row.volumeMM3, 2), 12) + "  " + pad(fixed(row.volumeML, 4), 10))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -32,6 +32,11 @@ public struct SegmentationJob {
     public var itkSnapPath: String?
     public var slicerPath: String?
     public var signalPath: String?
+    /// Also write one label map per animal (`labels_animal1.nii.gz`, ...).
+    public var splitAnimals = false
+    /// The voxel size in mm to use instead of the header's (x, y, z); also confirms an
+    /// implausible one.
+    public var voxelSize: [Double]?
     public var overwrite = false
     /// Compute the organ table even without --volumes (the command prints it).
     public var computeStatistics = false
@@ -41,6 +46,17 @@ public struct SegmentationJob {
         /// The organ table, when asked for (volumesPath or computeStatistics).
         public let statistics: OrganStatistics?
         public let axis: Int
+        /// How each animal was laid out, and what the user should know (low confidence, units).
+        public let layouts: [AnimalLayout]
+        public let warnings: [String]
+    }
+
+    /// The label map of animal k (1-based) when splitting: `labels.nii.gz` -> `labels_animal1.nii.gz`.
+    public static func animalPath(_ path: String, animal: Int) -> String {
+        for suffix in [".nii.gz", ".nii"] where path.hasSuffix(suffix) {
+            return String(path.dropLast(suffix.count)) + "_animal\(animal)" + suffix
+        }
+        return path + "_animal\(animal)"
     }
 
     public init(inputPath: String, outputPath: String) {
@@ -75,6 +91,13 @@ public struct SegmentationJob {
             throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; --uncertainty needs a model trained with one"))
         }
         let scan = try JobError.at(.input) { try NiftiScan(path: inputPath) }
+        let spacing = voxelSize ?? scan.spacing
+        var warnings: [String] = []
+        if let v = voxelSize {
+            guard v.count == 3, v.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw JobError(stage: .input, error: AimosError(.invalidArgument, "--voxel-size needs one or three sizes in mm, each > 0"))
+            }
+        }
         let signal = try JobError.at(.input) { () -> NiftiScan? in
             guard let path = signalPath else { return nil }
             let s = try NiftiScan(path: path)
@@ -85,22 +108,56 @@ public struct SegmentationJob {
         }
         var settings = options
         settings.keepProbabilities = options.keepProbabilities || probabilitiesPath != nil
+        settings.worldMatrix = options.worldMatrix ?? scan.worldMatrix()
+        let wantsTable = volumesPath != nil || computeStatistics
+        // The organ table is only as right as the voxel size: check it before any work.
+        var unitsDoubtful = false
+        if wantsTable && voxelSize == nil {
+            let body = try JobError.at(.input) { try scan.withVolume { BodyFinder.find($0) } }
+            if let factor = body.suggestedVoxelSizeFactor {
+                let message = "'\(inputPath)': the animal is \(fixed(body.bodyLengthMM, 1)) mm long in the header's voxel size \(spacing.map { String($0) }.joined(separator: ",")) mm, implausible for a mouse (15-150 mm); the voxel size looks \(factor) times too \(factor < 1 ? "large" : "small") (micrometres stored as millimetres?). Confirm the voxel size with --voxel-size X[,Y,Z] (mm)"
+                if volumesPath != nil { throw JobError(stage: .input, error: AimosError(.invalidArgument, message)) }
+                warnings.append(message + "; no organ table printed")
+                unitsDoubtful = true
+            }
+        }
         let result: SegmentationResult = try JobError.at(.engine) {
             do {
-                return try scan.withVolume { try model.segment($0, options: settings) }
+                return try scan.withVolume(spacing: voxelSize) { try model.segment($0, options: settings) }
             } catch let e as AimosError where e.kind == .invalidArgument {
                 throw JobError(stage: .input, error: e)
             }
         }
+        for (k, layout) in result.layouts.enumerated() {
+            guard let confidence = layout.confidence else { continue }
+            let who = result.layouts.count > 1 ? "animal \(k + 1): " : ""
+            if confidence < AnimalLayout.lowConfidence {
+                warnings.append("\(who)orientation \(layout.orientation!) detected with low confidence \(fixed(confidence, 2)); if the organs look wrong, give the scan's layout with --orientation CODE (or header)")
+            }
+        }
         let classes = model.classes
         let architecture = model.metadata.values.architecture.name
-        let statistics = volumesPath == nil && !computeStatistics ? nil
+        let statistics = !wantsTable || unitsDoubtful ? nil
             : OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
-                              spacing: scan.spacing, intensity: scan.intensity(at:),
-                              signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath)
+                              spacing: spacing, intensity: scan.intensity(at:),
+                              signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath,
+                              animals: result.animalCount, animalOf: result.animal(ofVoxel:))
+        let layoutNote = LayoutDescription(result: result)
         try JobError.at(.output) {
             try NiftiOutputWriter.writeLabels(result.labels, like: scan, to: outputs.temporaryPath(for: outputPath),
-                                              classes: classes, architecture: architecture)
+                                              classes: classes, architecture: architecture, layout: layoutNote)
+            if splitAnimals {
+                for k in 0..<result.animalCount {
+                    var own = [UInt8](repeating: 0, count: result.voxelCount)
+                    for i in 0..<result.voxelCount where result.labels[i] != 0 && result.animal(ofVoxel: i) == k { own[i] = result.labels[i] }
+                    let path = SegmentationJob.animalPath(outputPath, animal: k + 1)
+                    try outputs.check(path)
+                    try own.withUnsafeBufferPointer {
+                        try NiftiOutputWriter.writeLabels($0.baseAddress!, like: scan, to: outputs.temporaryPath(for: path),
+                                                          classes: classes, architecture: architecture, layout: layoutNote.animal(k))
+                    }
+                }
+            }
             if let path = probabilitiesPath {
                 try NiftiOutputWriter.writeProbabilities(result.probabilities, like: scan, to: outputs.temporaryPath(for: path), classes: classes)
             }
@@ -122,6 +179,6 @@ public struct SegmentationJob {
             }
             try outputs.commit()
         }
-        return Outcome(statistics: statistics, axis: result.sliceAxis)
+        return Outcome(statistics: statistics, axis: result.sliceAxis, layouts: result.layouts, warnings: warnings)
     }
 }

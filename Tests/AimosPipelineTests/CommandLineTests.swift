@@ -13,8 +13,12 @@ final class CommandLineTests: XCTestCase {
         let dir = try Support.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        // The fixture is 7 x 6 x 5 voxels, no mouse: its voxel size is confirmed, and its voxel
+        // axes are taken as the model's (the engine's default below).
+        let spacing = try NiftiScan(path: scanPath).spacing.map { String($0) }.joined(separator: ",")
         let (status, _, stderr) = try Support.run([
             "segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
+            "--orientation", "none", "--voxel-size", spacing,
             "--probabilities", out("probs.nii.gz"), "--uncertainty", out("unc.nii"), "--volumes", out("volumes.csv"),
             "--preview", out("preview.jpg"), "--itksnap-labels", out("labels.txt"), "--slicer-colors", out("labels.ctbl"),
             "--signal", scanPath, "--quiet"])
@@ -61,12 +65,13 @@ final class CommandLineTests: XCTestCase {
                        ["background,\(counts[0])", "Brain,\(counts[1])", "Heart,\(counts[2])"])
 
         // JSON table, and refusal to replace without --overwrite (the old file kept).
-        let (again, _, message) = try Support.run(["segment", "--model", modelPath, "--input", scanPath,
+        let (again, _, message) = try Support.run(["segment", "--model", modelPath, "--input", scanPath, "--voxel-size", spacing,
                                                    "--output", out("labels.nii.gz"), "--volumes", out("v.json"), "--quiet"])
         XCTAssertEqual(again, 2)
         XCTAssertTrue(message.contains("exists"), message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out("v.json")))
         let (replaced, _, _) = try Support.run(["segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
+                                                "--orientation", "none", "--voxel-size", spacing,
                                                 "--volumes", out("v.json"), "--quiet", "--overwrite"])
         XCTAssertEqual(replaced, 0)
         let json = try JSONValue.parse(Array(try String(contentsOfFile: out("v.json"), encoding: .utf8).utf8))
@@ -113,7 +118,8 @@ final class CommandLineTests: XCTestCase {
         process.executableURL = URL(fileURLWithPath: Support.executable)
         process.arguments = ["segment", "--model", Support.model("unet64_c3_s32_f32.safetensors"), "--input", big,
                              "--output", outputs.appendingPathComponent("labels.nii.gz").path,
-                             "--volumes", outputs.appendingPathComponent("v.csv").path, "--threads", "1"]
+                             "--volumes", outputs.appendingPathComponent("v.csv").path, "--threads", "1",
+                             "--orientation", "none", "--voxel-size", "0.2"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -132,6 +138,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.contains("architecture: Unet64"))
         XCTAssertTrue(text.contains("parameters:   \(model.metadata.parameterCount)"))
         XCTAssertTrue(text.contains("uncertainty:  yes"))
+        XCTAssertTrue(text.contains("orientation:  TLD"), text)      // no orientation in the file: the published one
+        XCTAssertTrue(text.contains("crop:         none"), text)
         XCTAssertTrue(text.contains("  2: Heart"))
     }
 }

@@ -82,10 +82,19 @@ typedef struct {
     int ok;
 } thread_job;
 
-static void *segment_in_thread(void *arg) {
-    thread_job *job = arg;
+/* Options of the published behaviour, which the reference labels were made with: the voxel
+ * axes taken as the model's, no crop. */
+static aimos_options published_options(void) {
     aimos_options options;
     aimos_options_init(&options);
+    options.orientation = AIMOS_ORIENTATION_NONE;
+    options.crop = AIMOS_CROP_NONE;
+    return options;
+}
+
+static void *segment_in_thread(void *arg) {
+    thread_job *job = arg;
+    aimos_options options = published_options();
     options.threads = 1;
     for (int round = 0; round < thread_rounds; round++) {
         aimos_result *result = NULL;
@@ -118,6 +127,19 @@ int main(int argc, char **argv) {
     aimos_options_init(&options);
     CHECK(options.struct_size == sizeof(aimos_options) && options.slice_axis == -1 && options.threads == 0 &&
           options.keep_probabilities == 0 && options.progress == NULL && options.user_data == NULL, "defaults");
+    CHECK(options.orientation == AIMOS_ORIENTATION_AUTO && options.crop == AIMOS_CROP_MODEL &&
+          options.separate_animals == 1 && options.world_matrix == NULL && options.orientation_code[0] == 0, "0.2 defaults");
+    /* The 0.1 entry point fills only a 0.1-sized struct: nothing past it is touched. */
+    unsigned char canary[sizeof(aimos_options)];
+    memset(canary, 0xAB, sizeof canary);
+    (aimos_options_init)((aimos_options *)canary);
+    CHECK(((aimos_options *)canary)->struct_size == AIMOS_OPTIONS_SIZE_0_1, "0.1 init size");
+    int untouched = 1;
+    for (size_t i = AIMOS_OPTIONS_SIZE_0_1; i < sizeof canary; i++) if (canary[i] != 0xAB) untouched = 0;
+    CHECK(untouched, "the 0.1 init writes no byte past the 0.1 struct");
+    memset(canary, 0xAB, sizeof canary);
+    aimos_options_init_sized((aimos_options *)canary, 12);
+    CHECK(canary[0] == 0xAB, "a size below the 0.1 struct is a no-op");
 
     /* Loading: every failure leaves *out_model NULL and names the problem. */
     aimos_model *model = (aimos_model *)&passed;
@@ -207,7 +229,7 @@ int main(int argc, char **argv) {
     aimos_volume dv = {double_voxels, AIMOS_DTYPE_FLOAT64, {2, 2, 2}, {1, 1, 1}};
     expect_error(aimos_segment_volume(model, &dv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=1, z=1)", "Inf voxel");
     aimos_options o;
-    aimos_options_init(&o); o.slice_axis = 3;
+    o = published_options(); o.slice_axis = 3;
     expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice_axis is 3", "bad axis");
     aimos_options_init(&o); o.threads = -1;
     expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "thread count -1", "bad threads");
@@ -215,8 +237,9 @@ int main(int argc, char **argv) {
     expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "struct_size is 4", "small struct");
     CHECK(result == NULL, "no result after failures");
 
-    /* A good run with defaults (options NULL): labels as the reference, volumes as counted. */
-    CHECK(aimos_segment_volume(model, &volume, NULL, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
+    /* A good run in the published behaviour: labels as the reference, volumes as counted. */
+    aimos_options published = published_options();
+    CHECK(aimos_segment_volume(model, &volume, &published, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
     if (!result) return 1;
     CHECK(memcmp(aimos_result_labels(result), expected, (size_t)n) == 0, "labels match the reference");
     int64_t counts[3] = {0, 0, 0};
@@ -247,9 +270,65 @@ int main(int argc, char **argv) {
     CHECK(aimos_result_labels(second) != NULL, "the second result survives a stale free of the first");
     aimos_free(second);
 
+    /* A caller built against 0.1 (struct_size 40, nothing after it) gets the 0.1 behaviour. */
+    aimos_options old;
+    (aimos_options_init)(&old);
+    old.orientation = 77; /* past its struct_size: never read */
+    CHECK(aimos_segment_volume(model, &volume, &old, &result) == AIMOS_OK, "0.1 struct: %s", aimos_last_error());
+    CHECK(result && memcmp(aimos_result_labels(result), expected, (size_t)n) == 0, "0.1 struct: published labels");
+    aimos_layout layout;
+    layout.struct_size = sizeof layout;
+    CHECK(aimos_result_layout(result, 0, &layout) == AIMOS_OK && layout.orientation[0] == 0 && layout.confidence == -1 &&
+          layout.slice_axis == 2 && layout.crop_lower[0] == 0 && layout.crop_upper[2] == nz, "0.1 struct: layout none, whole volume");
+    CHECK(aimos_result_animal_count(result) == 1 && aimos_result_voxel_size_factor(result) == 1, "one animal, unit not measured");
+    layout.struct_size = 8;
+    expect_error(aimos_result_layout(result, 0, &layout), AIMOS_ERROR_INVALID_ARGUMENT, "struct_size is 8", "small layout");
+    layout.struct_size = sizeof layout;
+    expect_error(aimos_result_layout(result, 1, &layout), AIMOS_ERROR_INVALID_ARGUMENT, "animal 1", "animal index");
+    expect_error(aimos_result_layout(result, 0, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "layout is NULL", "NULL layout");
+    CHECK(aimos_result_animal_count(NULL) == 0 && isnan(aimos_result_voxel_size_factor(NULL)), "NULL result layout queries");
+    aimos_free(result);
+
+    /* A layout code: the model (published layout TLD) reads rows along y reversed. */
+    aimos_options_init(&o);
+    o.orientation = AIMOS_ORIENTATION_CODE;
+    memcpy(o.orientation_code, "LHD", 4);
+    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "code LHD: %s", aimos_last_error());
+    CHECK(result && aimos_result_layout(result, 0, &layout) == AIMOS_OK && strcmp(layout.orientation, "LHD") == 0 &&
+          layout.confidence == -1 && layout.slice_axis == 2, "code LHD reported");
+    aimos_free(result);
+    memcpy(o.orientation_code, "LLD", 4);
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "'LLD'", "bad code");
+    /* The header's matrix, read as RAS: +x right, -y tail, +z dorsal gives RTD. */
+    double world[16] = {0.2, 0, 0, 0,  0, -0.2, 0, 0,  0, 0, 0.2, 0,  0, 0, 0, 1};
+    aimos_options_init(&o);
+    o.orientation = AIMOS_ORIENTATION_HEADER;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "world_matrix is NULL", "header without matrix");
+    o.world_matrix = world;
+    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "header: %s", aimos_last_error());
+    CHECK(result && aimos_result_layout(result, 0, &layout) == AIMOS_OK && strcmp(layout.orientation, "RTD") == 0, "header read as RTD");
+    aimos_free(result);
+    aimos_options_init(&o);
+    o.orientation = 9;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "orientation is 9", "bad mode");
+    aimos_options_init(&o);
+    o.crop = 5;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "crop is 5", "bad crop");
+    aimos_options_init(&o);
+    o.slice_axis = 1;
+    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "AIMOS_ORIENTATION_NONE", "axis with auto");
+    /* Auto, cropped: a detected layout with a confidence in [0, 1], a crop inside the volume. */
+    aimos_options_init(&o);
+    o.crop = AIMOS_CROP_BODY;
+    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "auto: %s", aimos_last_error());
+    CHECK(result && aimos_result_layout(result, 0, &layout) == AIMOS_OK && strlen(layout.orientation) == 3 &&
+          layout.confidence >= 0 && layout.confidence <= 1 && layout.crop_lower[0] >= 0 && layout.crop_upper[0] <= nx,
+          "auto layout reported");
+    aimos_free(result);
+
     /* Probabilities kept, slice axis explicit, one thread, progress reported for every slice. */
     progress_log log = {0, 0, 0, 0, 1};
-    aimos_options_init(&o);
+    o = published_options();
     o.keep_probabilities = 1;
     o.slice_axis = 2;
     o.threads = 1;
@@ -281,7 +360,7 @@ int main(int argc, char **argv) {
 
     /* Other axes and all dtypes run (parity per axis and dtype is in the Swift golden tests). */
     for (int axis = 0; axis < 3; axis++) {
-        aimos_options_init(&o);
+        o = published_options();
         o.slice_axis = axis;
         CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "axis %d: %s", axis, aimos_last_error());
         aimos_free(result);

@@ -8,6 +8,8 @@ block, decoders upN..up1 and a 1x1 classifier. Each block is conv (3x3, no bias)
 """
 import collections
 
+from . import orientation_codes
+
 # Encoder widths per architecture; the one table (reference.WIDTHS re-exports it), kept here
 # so that the converter needs no torch.
 WIDTHS = {
@@ -20,10 +22,27 @@ CLASSIFIER_WEIGHT = "classify.weight"
 CLASSIFIER_BIAS = "classify.bias"
 
 
-def aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, ensemble_members=1):
-    """The `aimos` metadata object of a model file (for the converter and for training)."""
-    return {"architecture": architecture, "classes": list(classes), "input_size": input_size,
-            "uncertainty": bool(uncertainty), "ensemble_members": ensemble_members, "slice_axis": slice_axis}
+CROPS = ("body", "none")
+
+
+def aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, ensemble_members=1,
+                   orientation=None, crop=None):
+    """The `aimos` metadata object of a model file (for the converter and for training).
+    orientation (the training slices' layout code, rows, columns, slice) and crop ("body" when
+    trained on slices cut from the animal's box) are written only when given: absent, the
+    engine reads the published "TLD" and "none"."""
+    metadata = {"architecture": architecture, "classes": list(classes), "input_size": input_size,
+                "uncertainty": bool(uncertainty), "ensemble_members": ensemble_members, "slice_axis": slice_axis}
+    if orientation is not None:
+        if not isinstance(orientation, str) or not orientation_codes.is_valid(orientation):
+            raise ValueError(f"orientation {orientation!r} is no layout code: three letters, one each of "
+                             "H/T (head/tail), L/R (left/right), D/V (dorsal/ventral), e.g. TLD")
+        metadata["orientation"] = orientation.upper()
+    if crop is not None:
+        if crop not in CROPS:
+            raise ValueError(f"crop {crop!r} must be 'body' or 'none'")
+        metadata["crop"] = crop
+    return metadata
 
 
 def _conv_bn(shapes, block, cout, cin):

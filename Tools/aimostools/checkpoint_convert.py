@@ -13,6 +13,7 @@ import numpy as np
 from . import safetensors_io
 from .checkpoint import CheckpointError, load_state_dict
 from .checkpoint_architecture import CLASSIFIER_WEIGHT, WIDTHS, aimos_metadata, expected_shapes, guess_architecture
+from .orientation_codes import PUBLISHED
 
 OUTPUT_DTYPES = ("F32", "F16", "BF16")
 MAX_CLASSES = 255  # labels are uint8
@@ -86,9 +87,11 @@ def encode(value, dtype, name, origin):
 
 
 def convert(checkpoints, output, architecture, classes, uncertainty=False, input_size=256,
-            slice_axis=2, dtype="F32"):
+            slice_axis=2, dtype="F32", orientation=PUBLISHED, crop="none"):
     """Writes the model file `output` from one checkpoint, or from several as an ensemble
     (tensors prefixed member0., member1., ...). Returns the `aimos` metadata written.
+    orientation and crop default to the published preparation's ("TLD", whole field of view)
+    and are written out, so that the file says what it was trained on.
     Raises ConversionError (nothing written) on bad input."""
     if architecture not in WIDTHS:
         raise ConversionError(f"unknown architecture '{architecture}'; use one of {', '.join(WIDTHS)}")
@@ -103,6 +106,11 @@ def convert(checkpoints, output, architecture, classes, uncertainty=False, input
                               f"{len(WIDTHS[architecture])} times) to 4096")
     if slice_axis not in (0, 1, 2):
         raise ConversionError(f"slice axis {slice_axis} must be 0, 1 or 2")
+    try:
+        metadata = aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, len(checkpoints),
+                                  orientation=orientation, crop=crop)
+    except ValueError as error:
+        raise ConversionError(str(error)) from None
     for path in checkpoints:
         if os.path.exists(output) and os.path.exists(path) and os.path.samefile(path, output):
             raise ConversionError(f"{path}: the output would overwrite this checkpoint")
@@ -117,7 +125,6 @@ def convert(checkpoints, output, architecture, classes, uncertainty=False, input
         for name, value in check_state_dict(state, architecture, classes, uncertainty, path).items():
             tensors[prefix + name] = encode(value, dtype, name, path)
 
-    metadata = aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, len(checkpoints))
     write_atomically(output, tensors, {"aimos": json.dumps(metadata)})
     return metadata
 

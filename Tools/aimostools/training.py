@@ -3,7 +3,8 @@
 (image: Pillow bilinear, as inference; labels: nearest), paired random rotation and crop,
 per-slice z-score, an AimosUNet trained with the soft-Dice loss and Adam (lr 1e-3), the
 learning rate reduced when the validation loss stagnates for five epochs, and the network of
-the lowest validation loss kept and exported as a model file.
+the lowest validation loss kept and exported as a model file. With crop "body" every volume is
+first cut to the animal's box as the engine finds it (body_crop), as it cuts at inference.
 """
 import copy
 import csv
@@ -16,7 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import reference, training_augment, training_data, training_loss, training_model_file
+from . import (body_crop, orientation_codes, reference, training_augment, training_data, training_loss,
+               training_model_file)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class TrainingOptions:
     activation: str = "softmax"       # the published dice_loss; "sigmoid" as inference
     augment: bool = True
     device: str = "cpu"
+    crop: str = "none"                # "body": slices cut from the animal's box (body_crop)
 
 
 @dataclass
@@ -71,24 +74,25 @@ def load_case_slices(case, classes, options):
     second annotation, the set of class indices the organ target holds) of one case, organ
     indices mapped into classes."""
     lookup = training_data.class_lookup(case.classes, classes)
-    labels_xyz, _ = training_data.load_nifti_xyz(case.labels_path, np.uint8)
-    labels = training_data.xyz_to_zyx(lookup[labels_xyz])
-    labels2 = None
-    if options.dual_annotation and case.labels2_path:
-        labels2_xyz, _ = training_data.load_nifti_xyz(case.labels2_path, np.uint8)
-        labels2 = training_data.xyz_to_zyx(lookup[labels2_xyz])
-        if labels2.shape != labels.shape:
-            raise ValueError(f"{case.id}: labels2 grid {labels2.shape} differs from labels {labels.shape}")
+    scan_xyz, spacing = training_data.load_nifti_xyz(case.scan_path, np.float32)
+    box = body_crop.largest_box(scan_xyz, spacing) if options.crop == "body" else None
+
+    def load_labels(path):
+        labels_xyz, _ = training_data.load_nifti_xyz(path, np.uint8)
+        if labels_xyz.shape != scan_xyz.shape:
+            raise ValueError(f"{case.id}: labels grid {labels_xyz.shape[::-1]} differs from the scan's "
+                             f"{scan_xyz.shape[::-1]}")
+        return training_data.xyz_to_zyx(lookup[labels_xyz if box is None else body_crop.crop(labels_xyz, box)])
+
+    labels = load_labels(case.labels_path)
+    labels2 = load_labels(case.labels2_path) if options.dual_annotation and case.labels2_path else None
+    scan = training_data.xyz_to_zyx(scan_xyz if box is None else body_crop.crop(scan_xyz, box))
     # the classes the organ target holds: in dual-annotation mode those both annotators agree on
     target = labels if labels2 is None else training_data.dual_annotation_targets(labels, labels2)[0]
     present = set(np.unique(target).tolist())
     organ_mask = labels if labels2 is None else np.maximum(labels, labels2)
     chosen = training_data.evenly_spaced(training_data.organ_slices(organ_mask, options.slice_axis),
                                          options.max_slices_per_case)
-    scan_xyz, _ = training_data.load_nifti_xyz(case.scan_path, np.float32)
-    scan = training_data.xyz_to_zyx(scan_xyz)
-    if scan.shape != labels.shape:
-        raise ValueError(f"{case.id}: scan grid {scan.shape} differs from labels {labels.shape}")
     size = options.input_size
     images, organs = [], []
     disagreements = [] if options.dual_annotation else None
@@ -268,12 +272,15 @@ def train_from_datasets(data_dirs, options, out_path, val_subjects=None, test_su
     train_set, val_set, classes = build_slice_sets(train_cases, val_cases, options, log)
     log(f"{len(train_set)} training and {len(val_set)} validation slices; classes {classes}")
     result = train(train_set, val_set, classes, options, pretrained, log, log_csv)
+    # the datasets are in the synthesis layout, so the slice axis fixes the slices' layout
+    orientation = orientation_codes.slice_code(orientation_codes.SYNTHESIS, options.slice_axis)
     metadata = training_model_file.model_metadata(options.architecture, classes, options.input_size,
-                                                  options.dual_annotation, options.slice_axis)
+                                                  options.dual_annotation, options.slice_axis,
+                                                  orientation=orientation, crop=options.crop)
     info = {"seed": options.seed, "epochs": options.epochs, "batch_size": options.batch_size,
             "best_epoch": result.best_epoch, "best_loss": result.best_loss,
             "loss": f"soft-Dice ({options.activation})", "augment": options.augment,
-            "max_slices_per_case": options.max_slices_per_case,
+            "max_slices_per_case": options.max_slices_per_case, "crop": options.crop,
             "data": [os.path.basename(os.path.normpath(d)) for d in data_dirs],
             "train_cases": [c.id for c in train_cases], "validation_cases": [c.id for c in val_cases],
             "subjects": split, "pretrained": os.path.basename(pretrained) if pretrained else None}

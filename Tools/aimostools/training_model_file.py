@@ -20,9 +20,11 @@ def network_tensors(state_dict):
             if value.is_floating_point()}
 
 
-def model_metadata(architecture, classes, input_size, uncertainty, slice_axis):
-    """The `aimos` metadata object of one trained network."""
-    return aimos_metadata(architecture, classes, int(input_size), uncertainty, int(slice_axis))
+def model_metadata(architecture, classes, input_size, uncertainty, slice_axis, orientation=None, crop=None):
+    """The `aimos` metadata object of one trained network (orientation and crop: see
+    aimos_metadata)."""
+    return aimos_metadata(architecture, classes, int(input_size), uncertainty, int(slice_axis),
+                          orientation=orientation, crop=crop)
 
 
 def export_model(path, state_dict, metadata, dtype="F32", training_info=None):

@@ -22,7 +22,7 @@ TOOLS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOOLS))
 from aimostools import safetensors_io, test_weights  # noqa: E402
 from aimostools.checkpoint import CheckpointError, load, load_state_dict  # noqa: E402
-from aimostools.checkpoint_architecture import WIDTHS, expected_shapes, guess_architecture  # noqa: E402
+from aimostools.checkpoint_architecture import WIDTHS, aimos_metadata, expected_shapes, guess_architecture  # noqa: E402
 from aimostools.checkpoint_class_ids import load_class_names  # noqa: E402
 from aimostools.checkpoint_convert import ConversionError, convert  # noqa: E402
 
@@ -382,12 +382,48 @@ def test_converts_a_checkpoint_without_torch(tmp_path):
     assert "wrote" in result.stdout
     tensors, metadata = read_model(output)
     assert metadata == {"architecture": "Unet64", "classes": CLASSES, "input_size": 128, "uncertainty": False,
-                        "ensemble_members": 1, "slice_axis": 1}
+                        "ensemble_members": 1, "slice_axis": 1, "orientation": "TLD", "crop": "none"}
     expected = {k: v for k, v in expected_state().items() if not k.endswith("num_batches_tracked")}
     assert sorted(tensors) == sorted(expected) == sorted(expected_shapes("Unet64", 3))
     for name, value in expected.items():
         assert tensors[name].dtype == np.float32 and np.array_equal(tensors[name], value), name
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary file left
+
+
+def test_orientation_and_crop_are_written_as_given(tmp_path):
+    output = tmp_path / "model.safetensors"
+    result = run_converter("--architecture", "Unet64", "--classes", ",".join(CLASSES), "--orientation", "hld",
+                           "--crop", "body", "-o", output, FIXTURES / "unet64_zip.pt")
+    assert result.returncode == 0, result.stderr
+    metadata = read_model(output)[1]
+    assert metadata["orientation"] == "HLD" and metadata["crop"] == "body"
+    convert([FIXTURES / "unet64_zip.pt"], output, "Unet64", CLASSES)  # the published layout by default
+    assert read_model(output)[1]["orientation"] == "TLD" and read_model(output)[1]["crop"] == "none"
+
+
+@pytest.mark.parametrize("args, problem", [
+    (["--orientation", "TLL"], "orientation 'TLL' is no layout code"),
+    (["--orientation", "TLDX"], "orientation 'TLDX' is no layout code"),
+    (["--crop", "animal"], "invalid choice: 'animal'"),
+])
+def test_bad_orientation_or_crop_fails_with_exit_2_and_no_output(tmp_path, args, problem):
+    output = tmp_path / "model.safetensors"
+    result = run_converter("--architecture", "Unet64", "--classes", ",".join(CLASSES), *args, "-o", output,
+                           FIXTURES / "unet64_zip.pt")
+    assert result.returncode == 2 and problem in result.stderr
+    assert not output.exists()
+
+
+def test_metadata_writes_orientation_and_crop_only_when_given():
+    plain = aimos_metadata("Unet64", CLASSES, 256, False, 2)
+    assert "orientation" not in plain and "crop" not in plain
+    given = aimos_metadata("Unet64", CLASSES, 256, False, 2, orientation="tRv", crop="none")
+    assert given["orientation"] == "TRV" and given["crop"] == "none"
+    for bad in ("TL", "TTD", "LRD", "TLQ", 3):
+        with pytest.raises(ValueError, match="no layout code"):
+            aimos_metadata("Unet64", CLASSES, 256, False, 2, orientation=bad)
+    with pytest.raises(ValueError, match="crop 'Body' must be 'body' or 'none'"):
+        aimos_metadata("Unet64", CLASSES, 256, False, 2, crop="Body")
 
 
 def test_class_ids_file_and_uncertainty_channel(tmp_path):
@@ -496,7 +532,7 @@ def test_help_documents_the_options():
     result = run_converter("--help")
     assert result.returncode == 0
     for option in ("--architecture", "--classes", "--class-ids", "--uncertainty", "--input-size",
-                   "--slice-axis", "--dtype", "--output", "exit status"):
+                   "--slice-axis", "--orientation", "--crop", "TLD", "--dtype", "--output", "exit status"):
         assert option in result.stdout
 
 

@@ -17,8 +17,8 @@ import torch
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
-from aimostools import (reference, safetensors_io, training, training_augment, training_data,  # noqa: E402
-                        training_loss, training_model_file)
+from aimostools import (body_crop, orientation_codes, reference, safetensors_io, training,  # noqa: E402
+                        training_augment, training_data, training_loss, training_model_file)
 
 torch.set_num_threads(1)
 CLASSES = training_data.PROJECT_CLASSES
@@ -26,27 +26,31 @@ HEART, LIVER = CLASSES.index("Heart"), CLASSES.index("Liver")
 SHAPE = (24, 20, 12)  # x, y, z
 
 
-def toy_case(x_offset, seed):
-    """A scan with a heart and a liver block (distinct brightness) and its labels, (x, y, z)."""
-    labels = np.zeros(SHAPE, np.uint8)
+def toy_case(x_offset, seed, pad_x=0):
+    """A scan with a heart and a liver block (distinct brightness) and its labels, (x, y, z);
+    pad_x more voxels of background along x."""
+    shape = (SHAPE[0] + pad_x,) + SHAPE[1:]
+    labels = np.zeros(shape, np.uint8)
     labels[x_offset:x_offset + 8, 5:12, 3:9] = HEART
     labels[x_offset + 9:x_offset + 13, 5:15, 4:8] = LIVER
-    noise = np.random.default_rng(seed).normal(0, 20, SHAPE)
+    noise = np.random.default_rng(seed).normal(0, 20, shape)
     scan = np.where(labels == HEART, 200.0, 0.0) + np.where(labels == LIVER, 500.0, 0.0) - 500.0 + noise
     return scan.astype(np.float32), labels
 
 
-def write_toy_dataset(directory, subjects=("a", "b", "c"), scans_per_subject=2, second_annotation=False):
-    """A dataset as Tools/synthesize.py writes it (dataset.json + NIfTIs), 0.5 mm voxels."""
+def write_toy_dataset(directory, subjects=("a", "b", "c"), scans_per_subject=2, second_annotation=False,
+                      spacing=0.5, pad_x=0):
+    """A dataset as Tools/synthesize.py writes it (dataset.json + NIfTIs), 0.5 mm voxels unless
+    told otherwise."""
     os.makedirs(directory, exist_ok=True)
-    affine = np.diag([0.5, 0.5, 0.5, 1.0])
+    affine = np.diag([spacing, spacing, spacing, 1.0])
     entries = []
     for k, subject in enumerate(subjects):
         for scan_index in range(scans_per_subject):
             case_id = f"{subject}_s{scan_index}"
-            scan, labels = toy_case(3 + k + scan_index, seed=10 * k + scan_index)
+            scan, labels = toy_case(3 + k + scan_index, seed=10 * k + scan_index, pad_x=pad_x)
             entry = {"id": case_id, "subject": subject, "source_map": "toy", "modality": "ct",
-                     "seed": scan_index, "spacing_mm": [0.5, 0.5, 0.5],
+                     "seed": scan_index, "spacing_mm": [spacing] * 3,
                      "scan": f"{case_id}_scan.nii.gz", "labels": f"{case_id}_labels.nii.gz"}
             nibabel.save(nibabel.Nifti1Image(scan, affine), os.path.join(directory, entry["scan"]))
             nibabel.save(nibabel.Nifti1Image(labels, affine), os.path.join(directory, entry["labels"]))
@@ -109,6 +113,50 @@ def test_case_slices_skip_organ_free_slices_and_honour_the_limit(toy_dataset):
     assert present == {0, HEART, LIVER}
     limited = training.load_case_slices(case, CLASSES, tiny_options(max_slices_per_case=2))[0]
     assert len(limited) == 2
+
+
+def test_slice_layout_codes_follow_the_slices_cut():
+    """slice_code against the slices reference.slice_view really cuts from a synthesis-layout
+    volume: the stack (rows, columns, slice index) must be that volume re-laid out as the code."""
+    volume_xyz = np.arange(4 * 5 * 6).reshape(4, 5, 6)
+    zyx = training_data.xyz_to_zyx(volume_xyz)
+    codes = {}
+    for axis in (0, 1, 2):
+        count = zyx.shape[reference.volume_axis(axis)]
+        stack = np.stack([reference.slice_view(zyx, axis, i) for i in range(count)], axis=2)
+        codes[axis] = orientation_codes.slice_code(orientation_codes.SYNTHESIS, axis)
+        relaid, _ = orientation_codes.to_layout(volume_xyz, orientation_codes.SYNTHESIS, codes[axis])
+        assert np.array_equal(stack, relaid), axis
+    assert codes == {2: "HLD", 1: "DLH", 0: "DHL"}
+
+
+def test_body_crop_cuts_scan_and_labels_to_the_engines_box_before_slicing(tmp_path):
+    data = write_toy_dataset(str(tmp_path / "wide"), subjects=("a",), scans_per_subject=1, spacing=2.0, pad_x=24)
+    case = training_data.read_dataset(data)[0]
+    scan_xyz, spacing = training_data.load_nifti_xyz(case.scan_path, np.float32)
+    labels_xyz, _ = training_data.load_nifti_xyz(case.labels_path, np.uint8)
+    lower, upper = body_crop.largest_box(scan_xyz, spacing)
+    assert upper[0] - lower[0] < 0.5 * scan_xyz.shape[0]  # the air beside the body is cut away
+    assert np.all(labels_xyz[:lower[0]] == 0) and np.all(labels_xyz[upper[0]:] == 0)  # no organ lost
+    images, organs, _, _, _ = training.load_case_slices(case, CLASSES, tiny_options(crop="body", slice_axis=1))
+    scan = training_data.xyz_to_zyx(body_crop.crop(scan_xyz, (lower, upper)))
+    labels = training_data.xyz_to_zyx(body_crop.crop(labels_xyz, (lower, upper)))
+    rows = training_data.organ_slices(labels, 1)
+    assert len(images) == len(rows) > 0
+    for image, organ, index in zip(images, organs, rows):
+        assert np.array_equal(image, reference.resize_bilinear(reference.slice_view(scan, 1, index), 32))
+        assert np.array_equal(organ, training.resize_labels(reference.slice_view(labels, 1, index), 32))
+    uncropped = training.load_case_slices(case, CLASSES, tiny_options(slice_axis=1))[0]
+    assert not np.array_equal(uncropped[0], images[0])
+
+
+def test_body_crop_training_writes_orientation_and_crop(tmp_path):
+    data = write_toy_dataset(str(tmp_path / "crop"), subjects=("a", "b"), scans_per_subject=1, spacing=2.0, pad_x=24)
+    out = str(tmp_path / "crop.safetensors")
+    training.train_from_datasets([data], tiny_options(epochs=1, crop="body", slice_axis=1), out,
+                                 val_subjects=["b"], log=lambda m: None)
+    _, metadata = training_model_file.read_model(out)
+    assert metadata["orientation"] == "DLH" and metadata["crop"] == "body" and metadata["slice_axis"] == 1
 
 
 # --- augmentation ------------------------------------------------------------------------
@@ -260,6 +308,8 @@ def test_export_keeps_metadata_shapes_batchnorm_and_logits(tmp_path):
     tensors, entries = safetensors_io.read(path)
     assert json.loads(entries["aimos"]) == {"architecture": "Unet64", "classes": classes, "input_size": 32,
                                             "uncertainty": False, "ensemble_members": 1, "slice_axis": 2}
+    with_layout = training_model_file.model_metadata("Unet64", classes, 32, False, 0, orientation="dhl", crop="body")
+    assert with_layout["orientation"] == "DHL" and with_layout["crop"] == "body"
     expected = {n: tuple(v.shape) for n, v in reference.AimosUNet("Unet64", 2).state_dict().items()
                 if not n.endswith("num_batches_tracked")}
     assert {n: tuple(v.shape) for n, v in tensors.items()} == expected
@@ -363,6 +413,8 @@ def test_cli_trains_logs_and_exports(trained_by_cli):
     metadata = json.loads(entries["aimos"])
     assert metadata["classes"] == ["background", "Heart", "Liver"]  # --classes-present-only
     assert metadata["architecture"] == "Unet64" and metadata["input_size"] == 32
+    # slice axis 2 of the synthesis layout (x left, y head, z back): rows y, columns x, slices z
+    assert metadata["orientation"] == "HLD" and metadata["crop"] == "none"
     info = json.loads(entries["aimos_training"])
     assert info["train_cases"] == ["a_s0", "a_s1"] and info["validation_cases"] == ["b_s0", "b_s1"]
     with open(log) as f:

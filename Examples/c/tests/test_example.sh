@@ -19,7 +19,8 @@ cases=("int16 scan_int16.nii labels_int16.nii"
 for case in "${cases[@]}"; do
     read -r kind scan labels <<< "$case"
     "$helper" write "$golden" "$scratch/$scan" "$kind"
-    "$example" "$model" "$scratch/$scan" "$scratch/$labels" > "$scratch/out.txt" 2> "$scratch/err.txt" \
+    # The fixture labels were made in the published behaviour: the voxel axes as the model's.
+    "$example" "$model" "$scratch/$scan" "$scratch/$labels" none > "$scratch/out.txt" 2> "$scratch/err.txt" \
         || { cat "$scratch/out.txt" "$scratch/err.txt"; echo "FAIL: example on $kind" >&2; exit 1; }
     "$helper" check "$golden" "$scratch/$labels"
     grep -q "100%" "$scratch/err.txt" || { echo "FAIL: no 100% progress for $kind" >&2; exit 1; }
@@ -51,4 +52,11 @@ expect_failure 1 "AIMOS_ERROR_IO" "$example" "$scratch/no_such_model.safetensors
 expect_failure 1 "cannot read the NIfTI scan" "$example" "$model" "$scratch/no_such_scan.nii" "$scratch/x.nii"
 expect_failure 1 "does not read back" "$example" "$model" "$scratch/scan_int16.nii" "$scratch/no_such_dir/x.nii"
 expect_failure 2 "usage" "$example" "$model"
-echo "C example test: PASSED (3 scans, 4 failure cases)"
+expect_failure 2 "not auto, header, none" "$example" "$model" "$scratch/scan_int16.nii" "$scratch/x.nii" sideways
+expect_failure 1 "'LLD'" "$example" "$model" "$scratch/scan_int16.nii" "$scratch/x.nii" LLD
+# The header's affine (the fixture's qform: x, y, z along +x, +y, +z) read as RAS: RHD.
+"$example" "$model" "$scratch/scan_int16.nii" "$scratch/header.nii" header > "$scratch/out.txt" 2> "$scratch/err.txt" \
+    || { cat "$scratch/out.txt" "$scratch/err.txt"; echo "FAIL: example with header orientation" >&2; exit 1; }
+grep -q "^layout: RHD, slice axis" "$scratch/out.txt" || { cat "$scratch/out.txt"; echo "FAIL: header layout not RHD" >&2; exit 1; }
+echo "ok: header orientation read as RHD"
+echo "C example test: PASSED (3 scans, 6 failure cases, header orientation)"

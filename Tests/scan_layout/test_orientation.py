@@ -1,0 +1,112 @@
+"""A scan in any of the 48 anatomical layouts: --orientation CODE, header and auto map it into
+the model's layout and every label back onto the input grid.
+
+The bundled sample (always present) is written in all 48 layouts with an identity-direction
+affine (a header that says nothing) and with a correct one. With ../shared (present in CI),
+synthetic CT and light-sheet scans of three real anatomies are checked the same way with
+--orientation CODE and, for CT, auto for consistency across layouts: auto must give the same
+anatomical answer whatever the voxel order (the bundled CT model's accuracy on such scans is
+measured in README, not asserted; on light-sheet scans it has no model that knows them). CI runs
+every fourth layout of these (two per axis order); AIMOS_FULL_LAYOUT_TESTS=1 runs all 48.
+"""
+import os
+import subprocess
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from conftest import CLI, MAPS, ROOT, SAMPLE, dice, read, require_cli, save, segment
+from aimostools.orientation_codes import ALL_CODES, from_layout, to_layout
+
+SAMPLE_LAYOUT = "LHD"   # the synthesis layout: x to the animal's left, y to the head, z to the back
+# RAS world direction of each letter (the header reading: +x right, +y head, +z back).
+WORLD = {"R": (1, 0, 0), "L": (-1, 0, 0), "H": (0, 1, 0), "T": (0, -1, 0), "D": (0, 0, 1), "V": (0, 0, -1)}
+
+
+def write_in_layout(data, spacing, source, code, path, header):
+    moved, order = to_layout(data, source, code)
+    zooms = [float(spacing[a]) for a in order]
+    affine = np.eye(4)
+    for axis, letter in enumerate(code):
+        affine[:3, axis] = (np.array(WORLD[letter]) if header else np.eye(3)[axis]) * zooms[axis]
+    save(moved, affine, path)
+
+
+def reported_layout(stdout):
+    """The layout `aimos segment` says it used ("orientation LHD (detected, ...), crop ...")."""
+    for line in stdout.splitlines():
+        if line.startswith("orientation "):
+            return line.split()[1].rstrip(",")
+    return None
+
+
+@pytest.fixture(scope="module")
+def sample_reference(tmp_path_factory):
+    require_cli()
+    work = tmp_path_factory.mktemp("sample")
+    out = str(work / "reference.nii.gz")
+    segment(SAMPLE, out, "--orientation", SAMPLE_LAYOUT, "--quiet")
+    image = nib.load(SAMPLE)
+    return np.asarray(image.dataobj), image.header.get_zooms()[:3], read(out), work
+
+
+@pytest.mark.parametrize("mode", ["code", "header", "auto"])
+def test_sample_in_all_48_layouts(sample_reference, mode):
+    data, spacing, reference, work = sample_reference
+    wrong = []
+    for code in ALL_CODES:
+        scan = str(work / f"{mode}_{code}.nii.gz")
+        write_in_layout(data, spacing, SAMPLE_LAYOUT, code, scan, header=mode == "header")
+        labels_path = str(work / f"{mode}_{code}_labels.nii.gz")
+        run = segment(scan, labels_path, "--orientation", {"code": code, "header": "header", "auto": "auto"}[mode])
+        assert reported_layout(run.stdout) == code, (mode, code, run.stdout)
+        back = from_layout(read(labels_path), code, SAMPLE_LAYOUT)
+        agreement = float((back == reference).mean())
+        if agreement < 0.999:
+            wrong.append((code, agreement))
+        # The label map records the layout it was made in.
+        assert f"orientation {code}" in nib.load(labels_path).header["descrip"].tobytes().decode()
+    assert wrong == [], wrong
+
+
+def synthetic_scans(tmp_path_factory, modality):
+    maps = [os.path.join(MAPS, n) for n in ("digimouse_atlas.nii.gz", "rosenhain_organs_a.nii.gz", "rosenhain_ct140_organs.nii.gz")]
+    if not all(os.path.exists(m) for m in maps):
+        pytest.skip(f"real label maps not found at {MAPS} (they come with ../shared, present in CI)")
+    out = tmp_path_factory.mktemp(f"synth_{modality}")
+    subprocess.run(["python3", os.path.join(ROOT, "Tools", "synthesize.py"), "--maps", *maps, "--out", str(out),
+                    "--count", "1", "--seed", "4242", "--modality", modality, "--spacing-range", "0.45", "0.5",
+                    "--max-dim", "160"], check=True, capture_output=True)
+    return sorted(str(p) for p in out.glob("*_scan.nii.gz"))
+
+
+@pytest.mark.parametrize("modality", ["ct", "lightsheet"])
+def test_three_anatomies_in_all_48_layouts(tmp_path_factory, modality):
+    require_cli()
+    scans = synthetic_scans(tmp_path_factory, modality)
+    assert len(scans) == 3
+    work = tmp_path_factory.mktemp(f"layouts_{modality}")
+    for scan in scans:
+        image = nib.load(scan)
+        data, spacing = np.asarray(image.dataobj), image.header.get_zooms()[:3]
+        reference_path = str(work / "reference.nii.gz")
+        segment(scan, reference_path, "--orientation", SAMPLE_LAYOUT, "--quiet")
+        reference = read(reference_path)
+        native = reported_layout(segment(scan, str(work / "auto.nii.gz"), "--orientation", "auto").stdout)
+        native_labels = read(str(work / "auto.nii.gz"))
+        print(f"{os.path.basename(scan)}: auto detected {native} (written as {SAMPLE_LAYOUT})")
+        codes = ALL_CODES if os.environ.get("AIMOS_FULL_LAYOUT_TESTS") == "1" else ALL_CODES[::4]
+        for code in codes:
+            moved = str(work / "moved.nii.gz")
+            write_in_layout(data, spacing, SAMPLE_LAYOUT, code, moved, header=False)
+            segment(moved, str(work / "code.nii.gz"), "--orientation", code, "--quiet")
+            back = from_layout(read(str(work / "code.nii.gz")), code, SAMPLE_LAYOUT)
+            assert (back == reference).mean() >= 0.999, (scan, code)
+            if modality != "ct":
+                continue
+            # auto answers the same anatomical layout whatever the voxel order (the scan's own
+            # answer, moved along), so its labels map back onto the native run's.
+            run = segment(moved, str(work / "auto_moved.nii.gz"), "--orientation", "auto")
+            back = from_layout(read(str(work / "auto_moved.nii.gz")), code, SAMPLE_LAYOUT)
+            assert (back == native_labels).mean() >= 0.999, (scan, code, reported_layout(run.stdout), native)
