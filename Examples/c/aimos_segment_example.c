@@ -219,7 +219,7 @@ static int set_orientation(aimos_options *options, const char *word, const nifti
         options->orientation = AIMOS_ORIENTATION_NONE;
     } else if (strcmp(word, "header") == 0) {
         /* NIfTI's voxel-to-world matrix (RAS+, mm): the sform if set, else the qform. */
-        const mat44 *m = scan->sform_code > 0 ? &scan->sto_xyz : &scan->qto_xyz;
+        const nifti_dmat44 *m = scan->sform_code > 0 ? &scan->sto_xyz : &scan->qto_xyz;
         for (int r = 0; r < 4; r++)
             for (int c = 0; c < 4; c++) world[4 * r + c] = m->m[r][c];
         options->orientation = AIMOS_ORIENTATION_HEADER;
