@@ -75,7 +75,7 @@ extension AimosModel {
                                             geometry: SliceGeometry(dims: volume.dims, scan: code, model: meta.orientation, box: box)))
             case .header:
                 guard let matrix = options.worldMatrix else {
-                    throw AimosError.invalid("orientation header needs the volume's world matrix (aimos_volume.world_matrix)")
+                    throw AimosError.invalid("orientation header needs the volume's world matrix (aimos_options.world_matrix)")
                 }
                 let code = try AnatomicalOrientation.fromWorldMatrix(matrix)
                 layouts.append(AnimalLayout(box: box, orientation: code, confidence: nil,
