@@ -7,6 +7,14 @@ Training / test data (DIR/dataset.json plus NIfTI files, see Tools/aimostools/sy
         ../shared/data/label-maps/rosenhain_organs_a.nii.gz --out /tmp/synth --count 20 \
         --seed 1 --modality mixed --spacing-range 0.1 0.5 --max-dim 256 --second-annotation
 
+Scans as real scanners deliver them (see MODELS.md for every range):
+
+    python3 Tools/synthesize.py --maps M1 M2 M3 --out /tmp/synth --count 40 --seed 100 \
+        --random-intensity 0.4 --scene 0.7 --extra-animals 0.25 --size-range 0.8 1.15
+
+--random-intensity P gives a fraction P of the scans SynthSeg-style random tissue intensities;
+--scene P draws bed, tubes, wires, nose cone and reconstruction circle into a fraction P of the
+CT scans; --extra-animals P puts one or two more animals (from the maps given) beside the first.
 --count is the number of scans per map; case k of a map uses seed S+k. With
 --pair-annotations, a map named *_v1* whose *_v2* sibling exists (the two real annotations of
 rosenhain_ct280) gets that sibling, resampled with the same transform, as its second annotation.
@@ -56,6 +64,14 @@ def parse_args(argv):
     parser.add_argument("--no-geometry", action="store_true", help="no deformation, rotation, scaling or cropping")
     parser.add_argument("--no-artefacts", action="store_true", help="no ring, streak or stripe artefacts")
     parser.add_argument("--noise-level", choices=["low", "medium", "high"], help="fix the noise level")
+    parser.add_argument("--random-intensity", type=float, default=0.0, metavar="P",
+                        help="fraction of scans with random tissue intensities (SynthSeg style; default 0)")
+    parser.add_argument("--scene", type=float, default=0.0, metavar="P",
+                        help="fraction of CT scans with bed, tubes, wires, nose cone, reconstruction circle")
+    parser.add_argument("--extra-animals", type=float, default=0.0, metavar="P",
+                        help="fraction of scans with one or two more animals beside the first")
+    parser.add_argument("--size-range", nargs=2, type=float, default=(0.9, 1.1), metavar=("MIN", "MAX"),
+                        help="scale of the animal (default 0.9 1.1)")
     parser.add_argument("--sample", help="write one CT-like sample scan (int16 HU) to this NIfTI path")
     parser.add_argument("--sample-labels", help="labels of the sample scan")
     args = parser.parse_args(argv)
@@ -66,6 +82,11 @@ def parse_args(argv):
         parser.error("--out is required (or --sample / --sample-labels)")
     if args.count < 1 or args.seed < 0:
         parser.error("--count must be >= 1 and --seed >= 0")
+    for name in ("random_intensity", "scene", "extra_animals"):
+        if not 0 <= getattr(args, name) <= 1:
+            parser.error(f"--{name.replace('_', '-')} must be a fraction between 0 and 1")
+    if not 0 < args.size_range[0] <= args.size_range[1]:
+        parser.error("--size-range needs 0 < MIN <= MAX")
     if args.max_dim is not None and args.max_dim < 8:
         parser.error("--max-dim must be at least 8")
     if args.spacing_range and not 0 < args.spacing_range[0] <= args.spacing_range[1]:
@@ -102,11 +123,12 @@ def make_dataset(args):
     options = synthesis.SynthesisOptions(
         modality=args.modality, spacing_range=tuple(args.spacing_range or (0.1, 0.5)), max_dim=args.max_dim,
         geometry=not args.no_geometry, artefacts=not args.no_artefacts, noise_level=args.noise_level,
-        second_annotation=args.second_annotation)
+        second_annotation=args.second_annotation, random_intensity=args.random_intensity, scene=args.scene,
+        extra_animals=args.extra_animals, size_range=tuple(args.size_range))
     os.makedirs(args.out, exist_ok=True)
     entries = []
-    for map_path in args.maps:
-        label_map = synthesis.load_label_map(map_path, args.label_mapping)
+    label_maps = [synthesis.load_label_map(map_path, args.label_mapping) for map_path in args.maps]
+    for map_path, label_map in zip(args.maps, label_maps):
         partner = None
         if args.pair_annotations and partner_path(map_path):
             partner = synthesis.load_label_map(partner_path(map_path), args.label_mapping, label_map.orientation)
@@ -114,11 +136,12 @@ def make_dataset(args):
         for k in range(args.count):
             seed = args.seed + k
             started = time.perf_counter()
-            case = synthesis.synthesize_case(label_map, seed, options, partner)
+            case = synthesis.synthesize_case(label_map, seed, options, partner, companions=label_maps)
             entry = synthesis.write_case(case, args.out, synthesis.case_id(label_map, case.modality, seed))
             entries.append(entry)
-            print(f"{entry['id']}: {case.scan.shape} at {case.spacing} mm in {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            extras = f", {case.intensity} intensities, {case.animals} animal(s)" + "".join(f", {d}" for d in case.scene)
+            print(f"{entry['id']}: {case.scan.shape} at {case.spacing} mm{extras} in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
     synthesis.write_dataset(args.out, entries)
     print(f"{len(entries)} cases in {os.path.join(args.out, 'dataset.json')}")
 

@@ -5,7 +5,8 @@ file the aimos engine loads (safetensors + metadata `aimos`).
     python3 Tools/train.py --data DIR [--data DIR2] --architecture Unet64 --input-size 128 \
         --epochs 30 --batch-size 32 --seed 1 --val-subjects digimouse --out model.safetensors \
         [--test-subjects rosenhain_a] [--classes-present-only] [--pretrained P.safetensors] \
-        [--dual-annotation] [--max-slices-per-case K] [--crop body] [--threads T] [--log train_log.csv]
+        [--dual-annotation] [--max-slices-per-case K] [--crop body] [--classes A,B] [--threads T] \
+        [--log train_log.csv]
 
 Splits are by subject (animal), never by scan: validation subjects choose the best epoch,
 test subjects are left out entirely (evaluate them with Tools/evaluate.py). On CPU the run is
@@ -49,6 +50,9 @@ def parse_arguments(argv):
                    help="keep at most K organ slices per case, evenly spaced")
     p.add_argument("--classes-present-only", action="store_true",
                    help="keep only the classes that occur in the training labels")
+    p.add_argument("--classes", type=subject_list, default=None,
+                   help="comma-separated organs to train (others become background), e.g. the light-sheet set "
+                        "Brain,Heart,Lung,Liver,Kidney,Spleen")
     p.add_argument("--pretrained", default=None, help="model file to fine-tune (its classifier is replaced)")
     p.add_argument("--dual-annotation", action="store_true",
                    help="train organs on the annotators' agreement and an uncertainty channel on their disagreement")
@@ -74,7 +78,7 @@ def main(argv=None):
         architecture=args.architecture, input_size=args.input_size, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, learning_rate=args.learning_rate,
         slice_axis=args.slice_axis, max_slices_per_case=args.max_slices_per_case,
-        classes_present_only=args.classes_present_only, dual_annotation=args.dual_annotation,
+        classes_present_only=args.classes_present_only, only_classes=args.classes, dual_annotation=args.dual_annotation,
         activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop)
     print(f"training {args.architecture} at {args.input_size}x{args.input_size} on {device}", flush=True)
     try:

@@ -18,11 +18,14 @@ if(AIMOS_HAS_COMMAND)
   install(PROGRAMS "${AIMOS_STAGED_COMMAND}" DESTINATION "${CMAKE_INSTALL_BINDIR}")
 endif()
 
-# The bundled demo model, where `aimos` looks when no --model is given.
-if(EXISTS "${PROJECT_SOURCE_DIR}/models/aimos-demo.safetensors")
-  install(FILES "${PROJECT_SOURCE_DIR}/models/aimos-demo.safetensors"
-          DESTINATION "${CMAKE_INSTALL_DATADIR}/aimos/models")
-endif()
+# The bundled models, where `aimos` looks when no --model is given (micro-CT) and for
+# --model lightsheet.
+foreach(AIMOS_BUNDLED_MODEL aimos-demo.safetensors aimos-lightsheet.safetensors)
+  if(EXISTS "${PROJECT_SOURCE_DIR}/models/${AIMOS_BUNDLED_MODEL}")
+    install(FILES "${PROJECT_SOURCE_DIR}/models/${AIMOS_BUNDLED_MODEL}"
+            DESTINATION "${CMAKE_INSTALL_DATADIR}/aimos/models")
+  endif()
+endforeach()
 
 # The 3D Slicer loader (README: viewing the results), for installs without the source tree.
 install(FILES "${PROJECT_SOURCE_DIR}/Examples/slicer/load_aimos_results.py"

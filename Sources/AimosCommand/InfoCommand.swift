@@ -6,7 +6,7 @@ import ArgumentParser
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model file.")
 
-    @Argument(help: "Model file (.safetensors). Default: the bundled demo model.")
+    @Argument(help: "Model file (.safetensors), or a bundled model: ct (the default) or lightsheet.")
     var model: String?
 
     func run() throws {

@@ -16,7 +16,7 @@ struct SegmentCommand: ParsableCommand {
         0 success, 1 usage, 2 input error, 3 model error, 4 internal error, 130 cancelled (Ctrl-C).
         """)
 
-    @Option(help: "Model file (.safetensors). Default: the bundled demo model.")
+    @Option(help: "Model file (.safetensors), or a bundled model: ct (the default) or lightsheet.")
     var model: String?
     @Option(help: "Scan: .nii, .nii.gz or .hdr/.img (NIfTI-1/-2, Analyze).")
     var input: String
@@ -32,6 +32,8 @@ struct SegmentCommand: ParsableCommand {
     var signal: String?
     @Option(help: "Preview picture (.jpg): mean projection and the richest slice with organ overlays.")
     var preview: String?
+    @Option(help: ArgumentHelp("Plausibility report with no reference labels (.json or .txt): each organ found as one main piece, within adult-mouse volume ranges, in head-to-tail order; flagged organs are also printed.", valueName: "FILE"))
+    var report: String?
     @Option(name: .customLong("itksnap-labels"), help: "ITK-SNAP label description file (itksnap -g scan -s labels -l FILE).")
     var itkSnapLabels: String?
     @Option(name: .customLong("slicer-colors"), help: "3D Slicer colour table (.ctbl).")
@@ -78,6 +80,7 @@ struct SegmentCommand: ParsableCommand {
         job.itkSnapPath = itkSnapLabels
         job.slicerPath = slicerColors
         job.signalPath = signal
+        job.reportPath = report
         job.splitAnimals = splitAnimals
         job.voxelSize = voxelSize.flatMap(parsedVoxelSize)
         job.overwrite = overwrite
@@ -97,6 +100,7 @@ struct SegmentCommand: ParsableCommand {
                 print("\(who)\(code)\(confidence), crop \(layout.box)")
             }
             print(outcome.statistics?.text() ?? "", terminator: "")
+            if let report = outcome.report { print(report.summary()) }
         }
     }
 }

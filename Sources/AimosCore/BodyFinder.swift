@@ -24,6 +24,10 @@ public enum BodyFinder {
     static let marginMM = 3.0
     static let minimumAnimalMM3 = 300.0
     static let maxCoarseDimension = 160
+    /// The opening reaches 2.5 mm along every axis, also where blocks are a single thin voxel
+    /// (an odd dimension can leave one axis at block size 1); the bound only matters for a
+    /// voxel size far too small, which the unit check then corrects.
+    static let maxOpeningRadiusBlocks = 32
 
     public struct Animal {
         /// The animal's crop, in input voxels.
@@ -67,7 +71,7 @@ public enum BodyFinder {
 
     private static func locate(grid: CoarseGrid, foreground: [UInt8], spacing: [Double]) -> Outcome {
         let blockMM = (0..<3).map { Double(grid.factor[$0]) * spacing[$0] }
-        let radius = blockMM.map { max(1, min(4, Int((openingHalfWidthMM / $0).rounded()))) }
+        let radius = blockMM.map { max(1, min(maxOpeningRadiusBlocks, Int((openingHalfWidthMM / $0).rounded()))) }
         var opened = grid.open(foreground, radius: radius)
         if !opened.contains(1) { opened = foreground }          // too small to open: keep what there is
         var (labels, sizes) = grid.components(opened)

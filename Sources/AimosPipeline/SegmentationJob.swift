@@ -32,6 +32,8 @@ public struct SegmentationJob {
     public var itkSnapPath: String?
     public var slicerPath: String?
     public var signalPath: String?
+    /// The plausibility report (PlausibilityReport), .json or .txt.
+    public var reportPath: String?
     /// Also write one label map per animal (`labels_animal1.nii.gz`, ...).
     public var splitAnimals = false
     /// The voxel size in mm to use instead of the header's (x, y, z); also confirms an
@@ -49,6 +51,8 @@ public struct SegmentationJob {
         /// How each animal was laid out, and what the user should know (low confidence, units).
         public let layouts: [AnimalLayout]
         public let warnings: [String]
+        /// The plausibility report, when asked for (reportPath).
+        public let report: PlausibilityReport?
     }
 
     /// The label map of animal k (1-based) when splitting: `labels.nii.gz` -> `labels_animal1.nii.gz`.
@@ -65,7 +69,7 @@ public struct SegmentationJob {
     }
 
     var outputPaths: [String] {
-        [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath].compactMap { $0 }
+        [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath, reportPath].compactMap { $0 }
     }
 
     public func run(model: AimosModel) throws -> Outcome {
@@ -80,6 +84,9 @@ public struct SegmentationJob {
             }
             if let v = volumesPath, !(v.hasSuffix(".csv") || v.hasSuffix(".json")) {
                 throw AimosError(.invalidArgument, "'\(v)': the organ table is written as .csv or .json")
+            }
+            if let r = reportPath, !(r.hasSuffix(".json") || r.hasSuffix(".txt")) {
+                throw AimosError(.invalidArgument, "'\(r)': the plausibility report is written as .json or .txt")
             }
             if let p = previewPath, !(p.hasSuffix(".jpg") || p.hasSuffix(".jpeg")) {
                 throw AimosError(.invalidArgument, "'\(p)': the preview is written as .jpg")
@@ -142,6 +149,10 @@ public struct SegmentationJob {
                               spacing: spacing, intensity: scan.intensity(at:),
                               signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath,
                               animals: result.animalCount, animalOf: result.animal(ofVoxel:))
+        let report = reportPath == nil ? nil : PlausibilityReport(
+            labels: result.labels, dims: result.dims, spacing: spacing, classes: classes, animals: result.animalCount,
+            animalOf: result.animalCount > 1 ? result.animal(ofVoxel:) : nil,
+            headward: result.layouts.map { $0.orientation?.axis(onLine: 0) }, checkVolumes: !unitsDoubtful)
         let layoutNote = LayoutDescription(result: result)
         try JobError.at(.output) {
             try NiftiOutputWriter.writeLabels(result.labels, like: scan, to: outputs.temporaryPath(for: outputPath),
@@ -172,6 +183,9 @@ public struct SegmentationJob {
                                                      volumesML: (0..<classes.count).map { result.volumeMM3(classIndex: $0) / 1000 })
                 try picture.writeJPEG(to: outputs.temporaryPath(for: path))
             }
+            if let path = reportPath, let report = report {
+                try outputs.writeText(path.hasSuffix(".json") ? report.json() : report.summary() + "\n", to: path)
+            }
             if let path = itkSnapPath { try outputs.writeText(LabelDescriptionFiles.itkSnap(classes: classes), to: path) }
             if let path = slicerPath {
                 let name = String(path.split(separator: "/").last ?? "")
@@ -179,6 +193,7 @@ public struct SegmentationJob {
             }
             try outputs.commit()
         }
-        return Outcome(statistics: statistics, axis: result.sliceAxis, layouts: result.layouts, warnings: warnings)
+        return Outcome(statistics: statistics, axis: result.sliceAxis, layouts: result.layouts, warnings: warnings,
+                       report: report)
     }
 }

@@ -50,6 +50,33 @@ final class BodyFinderTests: XCTestCase {
         }
     }
 
+    /// A bed apart from the body on a grid whose blocks are one voxel thick along z (137 voxels
+    /// leave no block size with an even overhang but 1): the opening must still reach 2.5 mm
+    /// along z, or a 2.9 mm bed survives as a second "animal".
+    func testBedIsRemovedAlongAnAxisOfThinBlocks() throws {
+        let dims = [121, 201, 137]
+        let spacing = 0.292
+        var values = [Float](repeating: -1000, count: dims.reduce(1, *))
+        for z in 0..<dims[2] {
+            for y in 0..<dims[1] {
+                for x in 0..<dims[0] {
+                    var v: Float = -1000 + Float((x * 7 + y * 13 + z * 3) % 17)
+                    if z >= 20 && z < 30 { v = 150 }                                   // the bed, 2.9 mm
+                    let e = pow(Double(x - 60) / 40, 2) + pow(Double(y - 100) / 85, 2) + pow(Double(z - 70) / 30, 2)
+                    if e <= 1 { v = 40 }                                              // the body, 4 mm above the bed
+                    values[x + dims[0] * (y + dims[1] * z)] = v
+                }
+            }
+        }
+        let outcome = try values.withUnsafeBytes { bytes in
+            BodyFinder.find(try VoxelVolume(data: bytes.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue,
+                                            dims: dims.map(Int64.init), spacing: [spacing, spacing, spacing]))
+        }
+        XCTAssertEqual(outcome.animals.count, 1, "\(outcome.animals.map(\.box))")
+        XCTAssertGreaterThan(outcome.animals[0].box.lower[2], 29, "the bed is not in the box: \(outcome.animals[0].box)")
+        XCTAssertLessThanOrEqual(outcome.animals[0].box.lower[2], 40)
+    }
+
     func checkBoxes(_ outcome: BodyFinder.Outcome, _ phantom: Phantom, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(outcome.animals.count, phantom.bodies.count, "animals found", file: file, line: line)
         for (animal, body) in zip(outcome.animals, phantom.bodies) {

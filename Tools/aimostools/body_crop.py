@@ -26,6 +26,7 @@ MINIMUM_ANIMAL_MM3 = 300.0
 MAX_COARSE_DIMENSION = 160
 MIN_COARSE_DIMENSION = 32
 MERGE_GAP_MM = 15.0
+MAX_OPENING_RADIUS_BLOCKS = 32   # the opening reaches 2.5 mm also along axes of one-voxel blocks
 BINS = 256
 
 
@@ -234,7 +235,7 @@ def unit_factor(length):
 def locate(dims, factor, mask, spacing):
     """The animals of a foreground mask of blocks with the voxel size `spacing`."""
     block_mm = [f * s for f, s in zip(factor, spacing)]
-    radius = [max(1, min(4, round_half_up(OPENING_HALF_WIDTH_MM / mm))) for mm in block_mm]
+    radius = [max(1, min(MAX_OPENING_RADIUS_BLOCKS, round_half_up(OPENING_HALF_WIDTH_MM / mm))) for mm in block_mm]
     opened = open_mask(mask, radius)
     if not opened.any():
         opened = mask  # too small to open: keep what there is
@@ -289,6 +290,12 @@ def find_animals(volume, spacing):
 
 def box_voxels(animal):
     return math.prod(u - l for l, u in zip(animal.lower, animal.upper))
+
+
+def animal_boxes(volume, spacing):
+    """[(lower, upper), ...] in voxels (x, y, z): every animal's box, in the engine's order. A
+    training volume with several animals is cut into one crop per animal, as the engine cuts it."""
+    return [(animal.lower, animal.upper) for animal in find_animals(volume, spacing).animals]
 
 
 def largest_box(volume, spacing):

@@ -41,13 +41,14 @@ def _rotation(angles_deg):
     return rz @ ry @ rx
 
 
-def random_transform(rng, enabled=True):
-    """Draws a transform; the identity when not enabled."""
+def random_transform(rng, enabled=True, size_range=(0.9, 1.1)):
+    """Draws a transform (the animal scaled by a factor in size_range, a little more or less
+    per axis); the identity when not enabled."""
     if not enabled:
         return Transform(np.eye(3), np.zeros(2), 0.0, 0.0, 6.0)
     # Roll about the body axis (axis 1) varies most between scans; pitch and yaw less.
     angles = rng.uniform(-1, 1, 3) * np.array([5.0, 12.0, 5.0])
-    scale = rng.uniform(0.9, 1.1) * rng.uniform(0.95, 1.05, 3)
+    scale = rng.uniform(*size_range) * rng.uniform(0.95, 1.05, 3)
     matrix = _rotation(angles) @ np.diag(1.0 / scale)
     bend = rng.uniform(-1, 1, 2) * np.array([2.5, 3.5])
     return Transform(matrix, bend, rng.uniform(-0.3, 0.3), rng.uniform(0.2, 1.0), rng.uniform(4.0, 8.0))

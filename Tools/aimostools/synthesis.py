@@ -31,6 +31,8 @@ from .synth_geometry import (body_window, choose_window, coordinate_lattice, pla
                              random_transform, sample)
 from .synth_lightsheet import apply_microscope, render_lightsheet_tissues
 from .synth_orientation import find_orientation
+from .synth_random import render_random_tissues
+from .synth_scene import draw_scene, reconstruction_circle, room_for_scene
 
 BODY_FILL = 256          # tissue code of unlabelled voxels inside the body
 MODALITIES = ("ct", "lightsheet")
@@ -93,7 +95,12 @@ class SynthesisOptions:
     """What to draw: modality ('ct', 'lightsheet' or 'mixed'), voxel size range (mm), the
     largest output dimension (None: no limit), and switches for the geometry augmentation,
     artefacts, a fixed noise level ('low', 'medium', 'high' or None) and a synthetic second
-    annotation."""
+    annotation. For scans as they come off a scanner: random_intensity, the probability that
+    the tissues get SynthSeg-style random intensities instead of the modality's prior;
+    scene, the probability of a bed, tubes, wires, nose cone and reconstruction circle (CT);
+    extra_animals, the probability of one or two more animals beside the first; size_range,
+    the animal's scale (young and old mice). The defaults draw nothing of these, so older
+    recipes give the same files."""
     modality: str = "ct"
     spacing_range: tuple = (0.1, 0.5)
     max_dim: int = None
@@ -101,11 +108,16 @@ class SynthesisOptions:
     artefacts: bool = True
     noise_level: str = None
     second_annotation: bool = False
+    random_intensity: float = 0.0
+    scene: float = 0.0
+    extra_animals: float = 0.0
+    size_range: tuple = (0.9, 1.1)
 
 
 @dataclass
 class SynthesizedCase:
-    """One synthetic scan with its labels (AIMOS class indices) on the same grid."""
+    """One synthetic scan with its labels (AIMOS class indices) on the same grid; animals is
+    the number of animals in it, scene what else was drawn."""
     scan: np.ndarray
     labels: np.ndarray
     labels2: np.ndarray
@@ -113,6 +125,9 @@ class SynthesizedCase:
     modality: str
     seed: int
     label_map: LabelMap
+    intensity: str = "prior"
+    animals: int = 1
+    scene: list = field(default_factory=list)
 
 
 def case_rng(map_name, seed):
@@ -145,7 +160,7 @@ def _output_geometry(rng, body, working_spacing, spacing, options):
     center_mm = (box.min(axis=0) + box.max(axis=0)) / 2 * working_spacing
     box_mm = np.stack([box.min(axis=0) * working_spacing - center_mm,
                        (box.max(axis=0) + 2) * working_spacing - center_mm])
-    transform = random_transform(rng, options.geometry)
+    transform = random_transform(rng, options.geometry, options.size_range)
     grid = plan_output_grid(box_mm, transform, spacing)
     lattice = coordinate_lattice(rng, grid, transform, center_mm, working_spacing)
     start, stop = choose_window(rng, *body_window(lattice, body), grid.shape, spacing,
@@ -153,20 +168,17 @@ def _output_geometry(rng, body, working_spacing, spacing, options):
     return lattice.window(start, stop), tuple(int(n) for n in stop - start)
 
 
-def synthesize_case(label_map, seed, options, partner=None):
-    """Renders one scan from `label_map` with the case seed. `partner` (a LabelMap on the same
-    grid and orientation, e.g. the second annotation of the same scan) is resampled with the
-    same transform into labels2."""
-    description = label_map.description
-    rng = case_rng(description.short_name, seed)
-    modality = options.modality
-    if modality == "mixed":
-        modality = MODALITIES[int(rng.integers(0, 2))]
-    if modality not in MODALITIES:
-        raise ValueError(f"unknown modality '{options.modality}'")
-    low, high = options.spacing_range
-    spacing = float(low) if high <= low else round(float(rng.uniform(low, high)), 3)
+@dataclass
+class _Animal:
+    """One animal rendered on its own output grid, before scanner effects."""
+    image: np.ndarray
+    body: np.ndarray
+    labels: np.ndarray
+    labels2: np.ndarray
 
+
+def _render_animal(rng, label_map, modality, intensity, spacing, options, partner=None):
+    description = label_map.description
     labels_w, spacing_w, slices, present = label_map.working(spacing)
     body = body_envelope(labels_w, spacing_w, description.body_labels, rng)
     codes = labels_w.astype(np.uint16)
@@ -177,8 +189,13 @@ def synthesize_case(label_map, seed, options, partner=None):
     region = _source_region(*lattice.bounds(), codes.shape)
     lattice = lattice.shifted([s.start for s in region])
     codes = codes[region]
-    render = render_ct_tissues if modality == "ct" else render_lightsheet_tissues
-    intensities = render(rng, codes, _tissue_kinds(description, present), spacing_w)
+    kinds = _tissue_kinds(description, present)
+    if intensity == "random":
+        intensities = render_random_tissues(rng, codes, kinds, spacing_w, modality)
+    elif modality == "ct":
+        intensities = render_ct_tissues(rng, codes, kinds, spacing_w)
+    else:
+        intensities = render_lightsheet_tissues(rng, codes, kinds, spacing_w)
     volumes = [(codes, 0), (intensities, 1)]
     if partner is not None:
         if partner.labels.shape != label_map.labels.shape:
@@ -188,19 +205,109 @@ def synthesize_case(label_map, seed, options, partner=None):
 
     out_codes, image = sampled[0], sampled[1]
     lookup = np.append(description.class_lookup(), np.uint8(0))   # BODY_FILL -> background
-    labels = lookup[out_codes]
-    body_out = out_codes > 0
-    if modality == "ct":
-        scan = apply_ct_scanner(rng, image, body_out, spacing, options.artefacts, options.noise_level)
-    else:
-        scan = apply_microscope(rng, image, body_out, spacing, options.artefacts, options.noise_level)
+    labels2 = partner.description.class_lookup()[sampled[2]] if partner is not None else None
+    return _Animal(image, out_codes > 0, lookup[out_codes], labels2)
 
-    labels2 = None
-    if partner is not None:
-        labels2 = partner.description.class_lookup()[sampled[2]]
-    elif options.second_annotation:
-        labels2 = perturb_annotation(rng, labels, spacing)
-    return SynthesizedCase(scan, labels, labels2, spacing, modality, int(seed), label_map)
+
+def _place_side_by_side(rng, animals, spacing):
+    """One grid holding the animals next to each other along the left-right axis (as on a
+    multi-animal bed): gaps of 1-10 mm, the bellies level (one bed), random offsets along the
+    body axis. Returns an _Animal of the whole scene."""
+    gaps = [int(round(rng.uniform(1.0, 10.0) / spacing)) for _ in animals[1:]] + [0]
+    length = max(a.image.shape[1] for a in animals)
+    width = sum(a.image.shape[0] for a in animals) + sum(gaps)
+    # The lowest body voxel along axis 2 (the belly of a prone animal) is level for all.
+    bellies = [int(np.argmax(a.body.any(axis=(0, 1)))) for a in animals]
+    z_offsets = [max(bellies) - belly for belly in bellies]
+    height = max(z + a.image.shape[2] for z, a in zip(z_offsets, animals))
+    first = animals[0]
+    air = float(np.median(first.image[~first.body])) if (~first.body).any() else float(first.image.min())
+    image = np.full((width, length, height), air, np.float32)
+    body = np.zeros(image.shape, bool)
+    labels = np.zeros(image.shape, np.uint8)
+    labels2 = np.zeros(image.shape, np.uint8) if any(a.labels2 is not None for a in animals) else None
+    x = 0
+    for animal, gap, z in zip(animals, gaps, z_offsets):
+        n0, n1, n2 = animal.image.shape
+        y = int(rng.integers(0, length - n1 + 1))
+        window = (slice(x, x + n0), slice(y, y + n1), slice(z, z + n2))
+        inside = animal.body
+        image[window][inside] = animal.image[inside]
+        body[window] |= inside
+        labels[window][inside] = animal.labels[inside]
+        if labels2 is not None:
+            second = animal.labels2 if animal.labels2 is not None else animal.labels
+            labels2[window][inside] = second[inside]
+        x += n0 + gap
+    return _Animal(image, body, labels, labels2)
+
+
+def _pad(animal, room, air):
+    pad = [tuple(r) for r in room]
+    if not any(sum(r) for r in pad):
+        return animal
+    return _Animal(np.pad(animal.image, pad, constant_values=air), np.pad(animal.body, pad),
+                   np.pad(animal.labels, pad),
+                   None if animal.labels2 is None else np.pad(animal.labels2, pad))
+
+
+def _cut_to(rng, animal, max_dim):
+    """A random window of at most max_dim voxels per axis (None: unchanged)."""
+    if max_dim is None or max(animal.image.shape) <= max_dim:
+        return animal
+    window = []
+    for n in animal.image.shape:
+        start = int(rng.integers(0, n - max_dim + 1)) if n > max_dim else 0
+        window.append(slice(start, start + min(n, max_dim)))
+    window = tuple(window)
+    return _Animal(animal.image[window], animal.body[window], animal.labels[window],
+                   None if animal.labels2 is None else animal.labels2[window])
+
+
+def synthesize_case(label_map, seed, options, partner=None, companions=()):
+    """Renders one scan from `label_map` with the case seed. `partner` (a LabelMap on the same
+    grid and orientation, e.g. the second annotation of the same scan) is resampled with the
+    same transform into labels2. Extra animals (options.extra_animals) are drawn from
+    `companions` (LabelMaps; default: label_map itself)."""
+    rng = case_rng(label_map.description.short_name, seed)
+    modality = options.modality
+    if modality == "mixed":
+        modality = MODALITIES[int(rng.integers(0, 2))]
+    if modality not in MODALITIES:
+        raise ValueError(f"unknown modality '{options.modality}'")
+    low, high = options.spacing_range
+    spacing = float(low) if high <= low else round(float(rng.uniform(low, high)), 3)
+    intensity = "random" if options.random_intensity > 0 and rng.random() < options.random_intensity else "prior"
+
+    animals = [_render_animal(rng, label_map, modality, intensity, spacing, options, partner)]
+    if options.extra_animals > 0 and rng.random() < options.extra_animals:
+        pool = list(companions) or [label_map]
+        for _ in range(int(rng.integers(1, 3))):
+            other = pool[int(rng.integers(0, len(pool)))]
+            animals.append(_render_animal(rng, other, modality, intensity, spacing, options))
+        rng.shuffle(animals)
+    scene = animals[0] if len(animals) == 1 else _place_side_by_side(rng, animals, spacing)
+    drawn = []
+    with_scene = modality == "ct" and options.scene > 0 and rng.random() < options.scene
+    if with_scene:
+        air = float(np.median(scene.image[~scene.body])) if (~scene.body).any() else -1000.0
+        scene = _pad(scene, room_for_scene(rng, spacing, True), air)
+        drawn = draw_scene(rng, scene.image, scene.body, spacing)
+    if len(animals) > 1 or with_scene:
+        scene = _cut_to(rng, scene, options.max_dim)
+
+    if modality == "ct":
+        scan = apply_ct_scanner(rng, scene.image, scene.body, spacing, options.artefacts, options.noise_level)
+        if with_scene and reconstruction_circle(rng, scan, scene.body, spacing):
+            drawn.append("reconstruction circle")
+    else:
+        scan = apply_microscope(rng, scene.image, scene.body, spacing, options.artefacts, options.noise_level)
+
+    labels2 = scene.labels2
+    if partner is None and options.second_annotation:
+        labels2 = perturb_annotation(rng, scene.labels, spacing)
+    return SynthesizedCase(scan, scene.labels, labels2, spacing, modality, int(seed), label_map,
+                           intensity, len(animals), drawn)
 
 
 def write_nifti(path, volume, spacing, is_labels):
@@ -224,7 +331,8 @@ def write_case(case, out_dir, case_id, scan_dtype=np.float32):
     """Writes the NIfTI files of one case into out_dir; returns its dataset.json entry."""
     entry = {"id": case_id, "subject": case.label_map.description.subject,
              "source_map": case.label_map.description.file_name, "modality": case.modality,
-             "seed": case.seed, "spacing_mm": [case.spacing] * 3,
+             "seed": case.seed, "spacing_mm": [case.spacing] * 3, "intensity": case.intensity,
+             "animals": case.animals, "scene": case.scene,
              "scan": f"{case_id}_scan.nii.gz", "labels": f"{case_id}_labels.nii.gz"}
     scan = case.scan if scan_dtype == np.float32 else np.round(case.scan).astype(scan_dtype)
     write_nifti(os.path.join(out_dir, entry["scan"]), scan, case.spacing, False)

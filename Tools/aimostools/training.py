@@ -33,6 +33,7 @@ class TrainingOptions:
     slice_axis: int = 2
     max_slices_per_case: Optional[int] = None
     classes_present_only: bool = False
+    only_classes: Optional[list] = None  # organ names to keep (others become background), e.g. a light-sheet set
     dual_annotation: bool = False
     activation: str = "softmax"       # the published dice_loss; "sigmoid" as inference
     augment: bool = True
@@ -72,21 +73,38 @@ def resize_labels(slice2d, size):
 def load_case_slices(case, classes, options):
     """(images, organ targets, disagreement targets (None unless options.dual_annotation), has a
     second annotation, the set of class indices the organ target holds) of one case, organ
-    indices mapped into classes."""
+    indices mapped into classes. With crop "body" every animal the engine would find gives its
+    own crop, and the slice limit holds per crop."""
     lookup = training_data.class_lookup(case.classes, classes)
     scan_xyz, spacing = training_data.load_nifti_xyz(case.scan_path, np.float32)
-    box = body_crop.largest_box(scan_xyz, spacing) if options.crop == "body" else None
 
     def load_labels(path):
         labels_xyz, _ = training_data.load_nifti_xyz(path, np.uint8)
         if labels_xyz.shape != scan_xyz.shape:
             raise ValueError(f"{case.id}: labels grid {labels_xyz.shape[::-1]} differs from the scan's "
                              f"{scan_xyz.shape[::-1]}")
-        return training_data.xyz_to_zyx(lookup[labels_xyz if box is None else body_crop.crop(labels_xyz, box)])
+        return lookup[labels_xyz]
 
-    labels = load_labels(case.labels_path)
-    labels2 = load_labels(case.labels2_path) if options.dual_annotation and case.labels2_path else None
-    scan = training_data.xyz_to_zyx(scan_xyz if box is None else body_crop.crop(scan_xyz, box))
+    labels_xyz = load_labels(case.labels_path)
+    labels2_xyz = load_labels(case.labels2_path) if options.dual_annotation and case.labels2_path else None
+    boxes = body_crop.animal_boxes(scan_xyz, spacing) if options.crop == "body" else [None]
+    images, organs, present = [], [], set()
+    disagreements = [] if options.dual_annotation else None
+    for box in boxes:
+        def cut(volume):
+            return None if volume is None else training_data.xyz_to_zyx(
+                volume if box is None else body_crop.crop(volume, box))
+        part = _crop_slices(cut(scan_xyz), cut(labels_xyz), cut(labels2_xyz), options)
+        images += part[0]
+        organs += part[1]
+        if disagreements is not None:
+            disagreements += part[2]
+        present |= part[3]
+    return images, organs, disagreements, labels2_xyz is not None, present
+
+
+def _crop_slices(scan, labels, labels2, options):
+    """The training slices of one (cropped) volume in (z, y, x) order; see load_case_slices."""
     # the classes the organ target holds: in dual-annotation mode those both annotators agree on
     target = labels if labels2 is None else training_data.dual_annotation_targets(labels, labels2)[0]
     present = set(np.unique(target).tolist())
@@ -109,7 +127,7 @@ def load_case_slices(case, classes, options):
             disagreements.append(np.zeros_like(first))  # a dual-mode case with one annotation
         images.append(image)
         organs.append(first)
-    return images, organs, disagreements, labels2 is not None, present
+    return images, organs, disagreements, present
 
 
 def empty_slice_set(size, dual):
@@ -144,8 +162,14 @@ def build_slice_sets(train_cases, val_cases, options, log=print):
         sets.append(SliceSet(np.stack(parts["images"]), np.stack(parts["organs"]),
                              np.stack(parts["disagreement"]) if dual else None,
                              np.array(parts["has_second"]) if dual else None, parts["case_ids"]))
-    if options.classes_present_only:
-        kept = [classes[0]] + [name for index, name in enumerate(classes) if index > 0 and index in present]
+    if options.only_classes:
+        unknown = [name for name in options.only_classes if name not in classes]
+        if unknown:
+            raise ValueError(f"classes not in the datasets: {', '.join(unknown)} (known: {', '.join(classes[1:])})")
+    if options.classes_present_only or options.only_classes:
+        kept = [classes[0]] + [name for index, name in enumerate(classes)
+                               if index > 0 and (not options.classes_present_only or index in present)
+                               and (not options.only_classes or name in options.only_classes)]
         table = training_data.class_lookup(classes, kept)
         for slice_set in sets:
             slice_set.organs = table[slice_set.organs]

@@ -18,7 +18,8 @@ import scipy.ndimage
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
-from aimostools import organs, synthesis  # noqa: E402
+from aimostools import organs, synth_scene, synthesis  # noqa: E402
+from aimostools.synth_random import render_random_tissues as random_render  # noqa: E402
 from aimostools.synth_annotation import dice_per_class, perturb_annotation  # noqa: E402
 from aimostools.synth_body import body_envelope  # noqa: E402
 from aimostools.synth_ct import draw_tissue_values, render_ct_tissues  # noqa: E402
@@ -354,6 +355,116 @@ def test_perturbation_keeps_tiny_organs():
     second = perturb_annotation(np.random.default_rng(1), labels, 0.3)
     scores = dice_per_class(labels, second, [4, 6])
     assert scores[4] < 1.0 and min(scores.values()) > 0.8
+
+
+# ---- scans as real scanners deliver them ------------------------------------------------------
+
+def box_body(shape=(60, 80, 50), lower=(20, 15, 18), upper=(40, 65, 32)):
+    body = np.zeros(shape, bool)
+    body[lower[0]:upper[0], lower[1]:upper[1], lower[2]:upper[2]] = True
+    return body
+
+
+def test_scene_objects_lie_outside_the_body_in_their_ranges():
+    body = box_body()
+    for seed in range(8):
+        image = np.where(body, 40.0, -1000.0).astype(np.float32)
+        drawn = synth_scene.draw_scene(np.random.default_rng(seed), image, body, 0.5)
+        assert drawn[0].startswith("bed ")
+        assert np.all(image[body] == 40.0), seed                       # the animal is untouched
+        changed = ~body & (image != -1000.0)
+        assert changed.sum() > 0.01 * (~body).sum(), seed                # a bed spans the field of view
+        assert image[changed].min() >= -1000.0 and image[changed].max() <= synth_scene.METAL_HU[1]
+
+
+def test_bed_lies_against_the_body_on_the_side_drawn():
+    body = box_body()
+    distance_mm = scipy.ndimage.distance_transform_edt(~body) * 0.5
+    centre = {"ventral": (2, 25), "dorsal": (2, 25), "left": (0, 30), "right": (0, 30)}
+    sides = set()
+    for seed in range(30):
+        image = np.where(body, 40.0, -1000.0).astype(np.float32)
+        side = synth_scene._bed(np.random.default_rng(seed), image, body, 0.5)
+        sides.add(side)
+        plate = ~body & (image != -1000.0)
+        assert distance_mm[plate].min() <= 0.6 + 0.5, (seed, side)        # the gap, plus a voxel
+        axis, middle = centre[side]
+        below = np.argwhere(plate)[:, axis].mean() < middle
+        assert below == (side in ("ventral", "left")), (seed, side)
+    assert {"ventral", "dorsal"} <= sides
+
+
+def test_reconstruction_circle_writes_one_constant_outside():
+    body = box_body()
+    applied = 0
+    for seed in range(10):
+        scan = np.random.default_rng(100 + seed).normal(0, 10, body.shape).astype(np.float32)
+        before = scan.copy()
+        if not synth_scene.reconstruction_circle(np.random.default_rng(seed), scan, body, 0.5):
+            assert np.array_equal(scan, before)
+            continue
+        applied += 1
+        changed = scan != before
+        assert not changed[body].any()
+        values = np.unique(scan[changed])
+        assert len(values) == 1 and values[0] in synth_scene.CIRCLE_VALUES_HU
+        assert changed[0, :, 0].all()                                   # a corner is outside any such circle
+    assert 0 < applied < 10
+
+
+def test_random_intensities_keep_air_darkest_and_change_the_contrast():
+    codes = np.repeat(np.arange(4, dtype=np.uint16), 1000).reshape(10, 20, 20)
+    kinds = {0: "air", 1: "liver", 2: "lung", 3: "bone"}
+    orders = set()
+    for modality in ("ct", "lightsheet"):
+        for seed in range(12):
+            image = random_render(np.random.default_rng(seed), codes, kinds, 0.5, modality)
+            means = [float(image[codes == c].mean()) for c in range(4)]
+            assert means[0] == min(means), (modality, seed, means)
+            orders.add(tuple(np.argsort(means[1:])))
+    assert len(orders) >= 4      # organs swap brightness between scans: no contrast is learnt
+
+
+def test_extra_animals_stand_side_by_side_with_their_organs(toy_map):
+    options = synthesis.SynthesisOptions(spacing_range=(0.5, 0.5), geometry=False, extra_animals=1.0)
+    counts = set()
+    for seed in range(4):
+        case = synthesis.synthesize_case(toy_map, seed, options)
+        counts.add(case.animals)
+        brains, n = scipy.ndimage.label(case.labels == CLASSES.index("Brain"))
+        assert n == case.animals, (seed, n, case.animals)
+        centres = scipy.ndimage.center_of_mass(np.ones_like(brains), brains, range(1, n + 1))
+        spread = np.ptp(np.array(centres), axis=0)
+        assert spread[0] == spread.max()                                # side by side along left-right
+        bodies, pieces = scipy.ndimage.label(scipy.ndimage.binary_fill_holes(case.labels > 0))
+        assert pieces >= case.animals                                   # apart: a gap between them
+    assert counts <= {2, 3} and len(counts) >= 1
+
+
+def test_scene_option_marks_the_case_and_leaves_labels_background(toy_map):
+    plain = synthesis.SynthesisOptions(spacing_range=(0.5, 0.5), geometry=False)
+    options = synthesis.SynthesisOptions(spacing_range=(0.5, 0.5), geometry=False, scene=1.0)
+    case = synthesis.synthesize_case(toy_map, 3, options)
+    reference_case = synthesis.synthesize_case(toy_map, 3, plain)
+    assert case.scene and case.scene[0].startswith("bed ") and not reference_case.scene
+    # the same organs (voxel counts) whatever was drawn around them
+    for c in np.unique(reference_case.labels):
+        assert (case.labels == c).sum() >= (reference_case.labels == c).sum() * (0 if c == 0 else 0.999)
+    assert case.scan.shape[2] > reference_case.scan.shape[2]            # room made for bed and tubes
+
+
+def test_annotators_differ_more_on_spleen_than_on_lung():
+    labels = np.zeros((40, 40, 40), np.uint8)
+    labels[ellipsoid(labels.shape, (12, 20, 20), (8, 10, 8))] = CLASSES.index("Lung")
+    labels[ellipsoid(labels.shape, (29, 20, 20), (8, 10, 8))] = CLASSES.index("Spleen")
+    lung, spleen = [], []
+    for seed in range(6):
+        second = perturb_annotation(np.random.default_rng(seed), labels, 0.3)
+        scores = dice_per_class(labels, second, [CLASSES.index("Lung"), CLASSES.index("Spleen")])
+        lung.append(scores[CLASSES.index("Lung")])
+        spleen.append(scores[CLASSES.index("Spleen")])
+    assert np.mean(spleen) < np.mean(lung) - 0.02, (lung, spleen)
+    assert min(spleen) >= 0.72 and min(lung) >= 0.85
 
 
 # ---- real maps ---------------------------------------------------------------------------------

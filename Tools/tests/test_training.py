@@ -484,3 +484,39 @@ def test_the_aimos_engine_segments_with_the_exported_model_like_the_reference(tr
     expected = reference.segment(training_data.xyz_to_zyx(scan), nets, metadata["classes"], 32, 2, False)[0]
     mismatch = np.count_nonzero(engine != expected.transpose(2, 1, 0))
     assert mismatch <= 0.001 * scan.size, f"{mismatch} of {scan.size} labels differ"
+
+
+def test_body_crop_gives_every_animal_its_own_crop(tmp_path):
+    """A scan with two animals (synthesis --extra-animals) trains on both, one crop each, as the
+    engine segments each in its own box."""
+    directory = str(tmp_path / "two")
+    os.makedirs(directory)
+    spacing = 2.0
+    scan, labels = toy_case(3, seed=1, pad_x=60)
+    second_scan, second_labels = toy_case(3, seed=2)
+    scan[55:55 + second_scan.shape[0]] = second_scan          # the second animal beside the first
+    labels[55:55 + second_labels.shape[0]] = second_labels
+    affine = np.diag([spacing, spacing, spacing, 1.0])
+    nibabel.save(nibabel.Nifti1Image(scan, affine), os.path.join(directory, "two_scan.nii.gz"))
+    nibabel.save(nibabel.Nifti1Image(labels, affine), os.path.join(directory, "two_labels.nii.gz"))
+    with open(os.path.join(directory, "dataset.json"), "w") as f:
+        json.dump({"classes": CLASSES, "cases": [{"id": "two", "subject": "a", "scan": "two_scan.nii.gz",
+                                                  "labels": "two_labels.nii.gz", "spacing_mm": [spacing] * 3}]}, f)
+    case = training_data.read_dataset(directory)[0]
+    boxes = body_crop.animal_boxes(scan, [spacing] * 3)
+    assert len(boxes) == 2 and boxes[0][1][0] <= boxes[1][0][0]
+    images = training.load_case_slices(case, CLASSES, tiny_options(crop="body", slice_axis=1))[0]
+    per_box = [len(training_data.organ_slices(training_data.xyz_to_zyx(body_crop.crop(labels, box)), 1)) for box in boxes]
+    assert len(images) == sum(per_box) and min(per_box) > 0
+    limited = training.load_case_slices(case, CLASSES, tiny_options(crop="body", slice_axis=1, max_slices_per_case=2))[0]
+    assert len(limited) == 4      # the limit holds per crop
+
+
+def test_only_classes_keeps_the_named_organs(toy_dataset):
+    cases = training_data.read_dataset(toy_dataset)
+    options = tiny_options(only_classes=["Heart"])
+    train_set, _, classes = training.build_slice_sets(cases[:2], [], options, log=lambda m: None)
+    assert classes == ["background", "Heart"]
+    assert set(np.unique(train_set.organs).tolist()) == {0, 1}
+    with pytest.raises(ValueError, match="Spleenish"):
+        training.build_slice_sets(cases[:2], [], tiny_options(only_classes=["Spleenish"]), log=lambda m: None)

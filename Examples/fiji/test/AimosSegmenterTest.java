@@ -42,6 +42,7 @@ public final class AimosSegmenterTest {
         Checks.test("errors", AimosSegmenterTest::errors);
         Checks.test("label LUT", AimosSegmenterTest::labelLut);
         Checks.test("struct layout matches the library", AimosSegmenterTest::structLayoutMatchesTheLibrary);
+        Checks.test("layout settings reach the library", AimosSegmenterTest::layoutSettingsReachTheLibrary);
         Checks.finish();
     }
 
@@ -338,11 +339,64 @@ public final class AimosSegmenterTest {
 
     static void structLayoutMatchesTheLibrary() {
         AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
-        AimosSegmenter.library().aimos_options_init(options);
+        AimosSegmenter.library().aimos_options_init_sized(options, options.size());
         Checks.check(options.struct_size == options.size(), "sizeof(aimos_options) " + options.struct_size + " = JNA size " + options.size());
         Checks.check(options.slice_axis == -1 && options.threads == 0 && options.keep_probabilities == 0 && options.progress == null,
               "aimos_options_init defaults");
         Checks.check(new AimosLibrary.aimos_volume().size() == 64, "aimos_volume is 64 bytes (pointer, enum + pad, 3 int64, 3 double)");
         Checks.check(AimosSegmenter.library().aimos_version().matches("\\d+\\.\\d+\\.\\d+"), "aimos_version");
+    }
+
+    static void layoutSettingsReachTheLibrary() throws AimosException {
+        AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
+        AimosSegmenter.library().aimos_options_init_sized(options, options.size());
+        Checks.check(options.struct_size == options.size() && options.size() == 56, "0.2 aimos_options is 56 bytes, all filled");
+        Checks.check(options.orientation == AimosLibrary.AIMOS_ORIENTATION_AUTO && options.crop == AimosLibrary.AIMOS_CROP_MODEL
+              && options.separate_animals == 1 && options.world_matrix == null, "0.2 defaults: auto, the model's crop, animals apart");
+        AimosLibrary.aimos_options old = new AimosLibrary.aimos_options();
+        AimosSegmenter.library().aimos_options_init(old);
+        Checks.check(old.struct_size == 32, "the plain init symbol fills the 0.1 part: " + old.struct_size);
+
+        // The fixture model has the published layout (TLD: rows head to tail, columns to the left,
+        // slices to the back). A stack whose x runs left, y to the tail and slices to the back
+        // ("LTD") is cut exactly as the published axis 2: same labels as the baseline.
+        byte[] published = flatten(baseline().labels);
+        AimosSegmenter.Settings code = new AimosSegmenter.Settings();
+        code.orientation = "ltd";
+        code.crop = "none";
+        try (AimosSegmenter segmenter = new AimosSegmenter(model)) {
+            AimosSegmenter.Result result = segmenter.segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), code, null);
+            Checks.check(java.util.Arrays.equals(flatten(result.labels), published), "orientation LTD = published axis 2");
+            Checks.check(result.layouts.size() == 1 && result.layouts.get(0).orientation.equals("LTD")
+                  && result.layouts.get(0).confidence == -1, "the layout used is reported: " + result.layouts);
+            Checks.check(result.layouts.get(0).lower[0] == 0 && result.layouts.get(0).upper[2] == NZ, "no crop: the whole stack");
+
+            // Another code reaches the library: the stack read head to tail along x gives other labels.
+            code.orientation = "TLD";
+            byte[] other = flatten(segmenter.segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), code, null).labels);
+            Checks.check(!java.util.Arrays.equals(other, published), "orientation TLD cuts other slices");
+
+            AimosSegmenter.Result detected = segmenter.segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"),
+                                                               new AimosSegmenter.Settings(), null);
+            AimosSegmenter.Layout layout = detected.layouts.get(0);
+            Checks.check(layout.orientation.length() == 3 && layout.confidence >= 0 && layout.confidence <= 1,
+                  "auto detects a layout with a confidence: " + layout);
+
+            code.orientation = "LHX";
+            try {
+                segmenter.segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), code, null);
+                Checks.check(false, "a bad code is refused");
+            } catch (AimosException error) {
+                Checks.check(error.status() == AimosLibrary.AIMOS_ERROR_INVALID_ARGUMENT && error.getMessage().contains("LHX"),
+                      "a bad code is refused by the library, named: " + error.getMessage());
+            }
+            code.orientation = "sideways";
+            try {
+                segmenter.segment(sixteenBit(patternVoxels(), SPACING_MM, "mm"), code, null);
+                Checks.check(false, "a long code is refused");
+            } catch (IllegalArgumentException error) {
+                Checks.check(error.getMessage().contains("sideways"), "a long code is refused: " + error.getMessage());
+            }
+        }
     }
 }

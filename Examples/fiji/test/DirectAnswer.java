@@ -45,7 +45,7 @@ final class DirectAnswer {
         volume.dims = new long[] {nx, ny, nz};
         volume.spacing_mm = spacingMm.clone();
         AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
-        lib.aimos_options_init(options);
+        lib.aimos_options_init(options);  // the 0.1 part only: the published layout, uncropped
         options.slice_axis = axis;
         options.threads = 1;
         PointerByReference resultOut = new PointerByReference();

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Checks what plugin_test.ijm saved (input.tif, labels.tif, labels_axis0.tif, volumes.csv,
+ * Checks what plugin_test.ijm saved (input.tif, labels.tif, labels_axis0.tif, labels_ltd.tif, volumes.csv,
  * prefs.txt) and ImageJ's
  * stdout (imagej-stdout.txt) against the C API run directly on the saved input voxels.
  * Usage: java -Djna.library.path=DIR -cp ... MacroOutputCheck OUTPUT_DIR MODEL
@@ -60,6 +60,8 @@ public final class MacroOutputCheck {
         Checks.check(Arrays.equals(flatAlongX, DirectAnswer.uint16(model, voxels, nx, ny, nz, spacing, 0).labels),
                      "axis=0 labels equal the C API's for axis 0");
         Checks.check(!Arrays.equals(flatAlongX, flat), "axis 0 and axis 2 differ (else the check is vacuous)");
+        byte[] flatCode = AimosSegmenterTest.flatten(IJ.openImage(out.resolve("labels_ltd.tif").toString()));
+        Checks.check(Arrays.equals(flatCode, flat), "orientation=LTD labels equal the published axis-2 labels");
         Checks.check(AimosSegmenterTest.count(flat, 0) < flat.length
                      && AimosSegmenterTest.count(flat, 1) + AimosSegmenterTest.count(flat, 2) < flat.length,
                      "more than one class present");

@@ -1,5 +1,5 @@
 // Drives the plugin the way a user's macro does. Argument: "<output dir>|<model file>".
-// Writes input.tif, labels.tif, volumes.csv, prefs.txt and labels_axis0.tif for MacroOutputCheck
+// Writes input.tif, labels.tif, volumes.csv, prefs.txt, labels_axis0.tif and labels_ltd.tif for MacroOutputCheck
 // to compare with the C API.
 args = split(getArgument(), "|");
 out = args[0];
@@ -28,6 +28,12 @@ File.saveString(call("ij.Prefs.get", "aimos.model", "(unset)") + "\n" + call("ij
 selectImage("input.tif");
 run("AIMOS Organ Segmentation", "model=[" + model + "] axis=0");
 saveAs("Tiff", out + "/labels_axis0.tif");
+
+// A 0.2 macro: the stack's layout as a code. LTD (x to the left, y to the tail, slices to the
+// back) is the published axis-2 cut of the fixture model (TLD), so the labels equal labels.tif.
+selectImage("input.tif");
+run("AIMOS Organ Segmentation", "model=[" + model + "] orientation=LTD axis=model crop=none");
+saveAs("Tiff", out + "/labels_ltd.tif");
 
 // The error path: the library's message must reach IJ.error; PluginErrorProbe runs the plugin so
 // that the message lands on stdout (see there why), which test.sh keeps for MacroOutputCheck.

@@ -45,8 +45,22 @@ public interface AimosLibrary extends Library {
         int invoke(Pointer user_data, long done, long total);
     }
 
-    /** struct aimos_options; always fill with aimos_options_init first (it sets struct_size). */
-    @Structure.FieldOrder({"struct_size", "slice_axis", "threads", "keep_probabilities", "progress", "user_data"})
+    // aimos_orientation_mode, aimos_crop_mode (since 0.2)
+    int AIMOS_ORIENTATION_NONE = 0;
+    int AIMOS_ORIENTATION_AUTO = 1;
+    int AIMOS_ORIENTATION_HEADER = 2;
+    int AIMOS_ORIENTATION_CODE = 3;
+    int AIMOS_CROP_MODEL = -1;
+    int AIMOS_CROP_NONE = 0;
+    int AIMOS_CROP_BODY = 1;
+
+    /**
+     * struct aimos_options as of 0.2; always fill with aimos_options_init_sized(options,
+     * options.size()) first (it sets struct_size and every default). The plain
+     * aimos_options_init symbol fills the 0.1 part only, as 0.1 programs expect.
+     */
+    @Structure.FieldOrder({"struct_size", "slice_axis", "threads", "keep_probabilities", "progress", "user_data",
+                           "orientation", "orientation_code", "crop", "separate_animals", "world_matrix"})
     class aimos_options extends Structure {
         public int struct_size;
         public int slice_axis;
@@ -54,9 +68,33 @@ public interface AimosLibrary extends Library {
         public int keep_probabilities;
         public aimos_progress_fn progress;
         public Pointer user_data;
+        public int orientation;
+        public byte[] orientation_code = new byte[4];
+        public int crop;
+        public int separate_animals;
+        public Pointer world_matrix;
     }
 
     void aimos_options_init(aimos_options options);
+
+    void aimos_options_init_sized(aimos_options options, int size);
+
+    /** struct aimos_layout (since 0.2): how one animal was laid out and cropped. */
+    @Structure.FieldOrder({"struct_size", "orientation", "confidence", "crop_lower", "crop_upper", "slice_axis",
+                           "slice_direction_known"})
+    class aimos_layout extends Structure {
+        public int struct_size;
+        public byte[] orientation = new byte[4];
+        public double confidence;
+        public long[] crop_lower = new long[3];
+        public long[] crop_upper = new long[3];
+        public int slice_axis;
+        public int slice_direction_known;
+    }
+
+    int aimos_result_animal_count(Pointer result);
+
+    int aimos_result_layout(Pointer result, int animal, aimos_layout layout);
 
     int aimos_load_model(String path, PointerByReference out_model);
 

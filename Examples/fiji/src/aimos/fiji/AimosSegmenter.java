@@ -26,14 +26,64 @@ public final class AimosSegmenter implements AutoCloseable {
         boolean progress(long done, long total);
     }
 
-    /** The outcome: an 8-bit label stack (one value per class) and one table row per class. */
+    /**
+     * How to lay the stack out for the model (see include/aimos.h, aimos_options):
+     * orientation "auto" (detected from the image), "none" (the stack's axes already are the
+     * model's; sliceAxis applies) or a three-letter code naming where x, y and the slices run in
+     * the animal (e.g. "LHD"); crop "model" (what the model file declares), "body" or "none".
+     */
+    public static final class Settings {
+        public String orientation = "auto";
+        public int sliceAxis = -1;
+        public String crop = "model";
+        public int threads = 0;
+
+        /** The 0.1 behaviour: the stack's axes are the model's, the whole field of view. */
+        public static Settings published(int sliceAxis, int threads) {
+            Settings settings = new Settings();
+            settings.orientation = "none";
+            settings.crop = "none";
+            settings.sliceAxis = sliceAxis;
+            settings.threads = threads;
+            return settings;
+        }
+    }
+
+    /** How one animal was segmented: its layout code ("" with orientation none), the detection
+     *  confidence (-1 unless detected) and its crop, [lower, upper) voxels along x, y, z. */
+    public static final class Layout {
+        public final String orientation;
+        public final double confidence;
+        public final long[] lower;
+        public final long[] upper;
+
+        Layout(String orientation, double confidence, long[] lower, long[] upper) {
+            this.orientation = orientation;
+            this.confidence = confidence;
+            this.lower = lower;
+            this.upper = upper;
+        }
+
+        @Override
+        public String toString() {
+            String code = orientation.isEmpty() ? "orientation none" : "orientation " + orientation;
+            String detected = confidence >= 0 ? String.format(" (detected, confidence %d %%)", Math.round(confidence * 100)) : "";
+            return code + detected + String.format(", crop x %d-%d, y %d-%d, z %d-%d", lower[0], upper[0], lower[1], upper[1],
+                                                   lower[2], upper[2]);
+        }
+    }
+
+    /** The outcome: an 8-bit label stack (one value per class), one table row per class, and
+     *  each animal's layout. */
     public static final class Result {
         public final ImagePlus labels;
         public final ResultsTable volumes;
+        public final java.util.List<Layout> layouts;
 
-        Result(ImagePlus labels, ResultsTable volumes) {
+        Result(ImagePlus labels, ResultsTable volumes, java.util.List<Layout> layouts) {
             this.labels = labels;
             this.volumes = volumes;
+            this.layouts = layouts;
         }
     }
 
@@ -78,6 +128,11 @@ public final class AimosSegmenter implements AutoCloseable {
      * @throws IllegalArgumentException for RGB images, hyperstacks or an unknown length unit
      */
     public Result segment(ImagePlus image, int sliceAxis, int threads, ProgressListener listener) throws AimosException {
+        return segment(image, Settings.published(sliceAxis, threads), listener);
+    }
+
+    /** Segments with the given layout settings (see Settings); listener may be null. */
+    public Result segment(ImagePlus image, Settings settings, ProgressListener listener) throws AimosException {
         if (model == null) {
             throw new IllegalStateException("segment on a closed AimosSegmenter");
         }
@@ -99,9 +154,10 @@ public final class AimosSegmenter implements AutoCloseable {
                                           calibration.pixelDepth * mmPerUnit};
 
         AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
-        lib.aimos_options_init(options);
-        options.slice_axis = sliceAxis;
-        options.threads = threads;
+        lib.aimos_options_init_sized(options, options.size());
+        options.slice_axis = settings.sliceAxis;
+        options.threads = settings.threads;
+        applyLayout(settings, options);
         Throwable[] thrown = new Throwable[1];
         if (listener != null) {
             // Held by options (a local that lives through the call), so the GC keeps the callback.
@@ -125,7 +181,7 @@ public final class AimosSegmenter implements AutoCloseable {
         Pointer result = out.getValue();
         try {
             ImagePlus labels = copyLabels(lib.aimos_result_labels(result), image, width, height, depth);
-            return new Result(labels, volumeTable(result, labels.getStack()));
+            return new Result(labels, volumeTable(result, labels.getStack()), layouts(result));
         } finally {
             lib.aimos_free(result);
         }
@@ -138,6 +194,43 @@ public final class AimosSegmenter implements AutoCloseable {
             lib.aimos_free(model);
             model = null;
         }
+    }
+
+    /** Settings.orientation and Settings.crop into the options' 0.2 fields. */
+    static void applyLayout(Settings settings, AimosLibrary.aimos_options options) {
+        String orientation = settings.orientation.trim();
+        switch (orientation.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto": options.orientation = AimosLibrary.AIMOS_ORIENTATION_AUTO; break;
+            case "none": options.orientation = AimosLibrary.AIMOS_ORIENTATION_NONE; break;
+            default:
+                if (orientation.length() != 3) {
+                    throw new IllegalArgumentException("orientation must be auto, none or a code of three letters (one each of "
+                        + "H/T, L/R, D/V), such as LHD; got '" + orientation + "'");
+                }
+                options.orientation = AimosLibrary.AIMOS_ORIENTATION_CODE;   // the library checks the letters
+                byte[] code = orientation.toUpperCase(java.util.Locale.ROOT).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                System.arraycopy(code, 0, options.orientation_code, 0, 3);
+                options.orientation_code[3] = 0;
+        }
+        switch (settings.crop.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "model": options.crop = AimosLibrary.AIMOS_CROP_MODEL; break;
+            case "body": options.crop = AimosLibrary.AIMOS_CROP_BODY; break;
+            case "none": options.crop = AimosLibrary.AIMOS_CROP_NONE; break;
+            default: throw new IllegalArgumentException("crop must be model, body or none; got '" + settings.crop + "'");
+        }
+    }
+
+    /** Every animal's layout from a result. */
+    private java.util.List<Layout> layouts(Pointer result) throws AimosException {
+        java.util.List<Layout> layouts = new java.util.ArrayList<>();
+        for (int animal = 0; animal < lib.aimos_result_animal_count(result); animal++) {
+            AimosLibrary.aimos_layout layout = new AimosLibrary.aimos_layout();
+            layout.struct_size = layout.size();
+            check(lib, lib.aimos_result_layout(result, animal, layout));
+            String code = new String(layout.orientation, java.nio.charset.StandardCharsets.US_ASCII).replace("\0", "");
+            layouts.add(new Layout(code, layout.confidence, layout.crop_lower.clone(), layout.crop_upper.clone()));
+        }
+        return layouts;
     }
 
     /** Throws AimosException with the library's message for a failed status. */
