@@ -18,6 +18,9 @@ public struct SegmentationOptions {
     public var crop: CropChoice = .model
     /// Segment every animal found in its own crop and layout (with cropping); false: only the largest.
     public var separateAnimals = true
+    /// The animals already found in this very volume (BodyFinder.find), reused instead of
+    /// searching again; nil: searched here when needed.
+    public var body: BodyFinder.Outcome?
     /// Called after each slice with (done, total); return false to cancel.
     public var progress: ((Int64, Int64) -> Bool)?
 
@@ -54,7 +57,7 @@ extension AimosModel {
         let meta = metadata.values
         let cropping = options.crop == .body || (options.crop == .model && meta.cropsToBody)
         let needsBody = cropping || options.orientation == .auto
-        let body = needsBody ? BodyFinder.find(volume) : nil
+        let body = needsBody ? (options.body ?? BodyFinder.find(volume)) : nil
         // Without separating, the largest animal only.
         let largest = body?.animals.max { $0.bodyMM3 < $1.bodyMM3 }
         let boxes = cropping ? (options.separateAnimals ? body!.animals.map(\.box) : [largest!.box])

@@ -5,8 +5,11 @@ import AimosCore
 /// semi-transparently in its colour; right, the slice that shows the most organs, with the
 /// organ overlays; then a legend of organ names, colours and volumes. The intensity window is
 /// chosen from percentiles (1 % to 99 %), so CT and light-sheet scans both look right.
-/// Orientation as a viewer shows it: the row axis with its world coordinate increasing upwards
-/// (head up for the usual mouse orientation), the world x axis radiologically (+x on the left).
+/// Orientation: with the scan's anatomical layout known (detected or given), a coronal view
+/// with the head up and the animal's right on the picture's left, as an atlas shows a mouse from
+/// its belly, whatever the voxel order. Without one (--orientation none), as a viewer shows the
+/// slice axis: the row axis with its world coordinate increasing upwards, the world x axis
+/// radiologically (+x on the left).
 public enum PreviewRenderer {
     static let panelHeight = 420
     static let margin = 16
@@ -14,8 +17,17 @@ public enum PreviewRenderer {
     static let fillAlpha = 0.35
 
     public static func render(scan: NiftiScan, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
-                              volumesML: [Double]) -> RGBImage {
-        let geometry = SliceGeometry(dims: scan.dims, axis: axis)
+                              layout: AnatomicalOrientation? = nil, volumesML: [Double]) -> RGBImage {
+        let geometry: SliceGeometry
+        if let layout = layout {
+            let (head, left, back) = (layout.axis(onLine: 0), layout.axis(onLine: 1), layout.axis(onLine: 2))
+            // Row 0 the most headward voxel, column 0 the animal's rightmost, slice 0 the most ventral.
+            geometry = SliceGeometry(dims: scan.dims, sliceAxis: back.axis, sliceFlipped: !back.positive,
+                                     rowAxis: head.axis, rowFlipped: head.positive,
+                                     colAxis: left.axis, colFlipped: !left.positive, box: VoxelBox(dims: scan.dims))
+        } else {
+            geometry = SliceGeometry(dims: scan.dims, axis: axis)
+        }
         let (rowAxis, colAxis) = (geometry.rowAxis, geometry.colAxis)
         let pixels = geometry.pixelsPerSlice
         var projection = [Double](repeating: 0, count: pixels)
@@ -55,16 +67,16 @@ public enum PreviewRenderer {
         let area = (0..<classes.count).map { c in projected[(c * pixels)..<((c + 1) * pixels)].filter { $0 }.count }
         let order = (1..<classes.count).sorted { area[$0] > area[$1] }
         let colDirection = scan.worldDirection(axis: colAxis)
-        let layout = PanelLayout(rows: geometry.rows, cols: geometry.cols,
+        let panels = PanelLayout(rows: geometry.rows, cols: geometry.cols,
                                  rowSpacing: scan.spacing[rowAxis], colSpacing: scan.spacing[colAxis],
-                                 flipRows: scan.worldDirection(axis: rowAxis).sign > 0,
-                                 flipCols: colDirection.dominant == 0 && colDirection.sign > 0)
-        let left = layout.render(gray: projection, window: percentileWindow(projection), colors: colors) { p in
+                                 flipRows: layout == nil && scan.worldDirection(axis: rowAxis).sign > 0,
+                                 flipCols: layout == nil && colDirection.dominant == 0 && colDirection.sign > 0)
+        let left = panels.render(gray: projection, window: percentileWindow(projection), colors: colors) { p in
             order.compactMap { c in projected[c * pixels + p] ? c : nil }
         } outline: { p, q in
             order.filter { projected[$0 * pixels + p] != projected[$0 * pixels + q] && projected[$0 * pixels + p] }
         }
-        let right = layout.render(gray: slice, window: percentileWindow(slice), colors: colors) { p in
+        let right = panels.render(gray: slice, window: percentileWindow(slice), colors: colors) { p in
             sliceLabels[p] > 0 ? [Int(sliceLabels[p])] : []
         } outline: { p, q in
             sliceLabels[p] > 0 && sliceLabels[p] != sliceLabels[q] ? [Int(sliceLabels[p])] : []
@@ -75,7 +87,8 @@ public enum PreviewRenderer {
         let lineHeight = BitmapFont.height * textScale + 10
         let legendWidth = (entries.map { RGBImage.textWidth($0, scale: textScale) }.max() ?? 0) + 30
         let titleHeight = BitmapFont.height * textScale + 12
-        let leftTitle = "MEAN PROJECTION AXIS \(axis)", rightTitle = "SLICE \(best) OF \(geometry.sliceCount)"
+        let leftTitle = layout == nil ? "MEAN PROJECTION AXIS \(axis)" : "CORONAL MEAN PROJECTION"
+        let rightTitle = (layout == nil ? "" : "CORONAL ") + "SLICE \(best) OF \(geometry.sliceCount)"
         // Each panel's column is as wide as its picture or its title, whichever is wider.
         let leftColumn = max(left.width, RGBImage.textWidth(leftTitle, scale: textScale))
         let rightColumn = max(right.width, RGBImage.textWidth(rightTitle, scale: textScale))

@@ -119,12 +119,13 @@ public struct SegmentationJob {
         let wantsTable = volumesPath != nil || computeStatistics
         // The organ table is only as right as the voxel size: check it before any work.
         var unitsDoubtful = false
-        if wantsTable && voxelSize == nil {
+        if (wantsTable || reportPath != nil) && voxelSize == nil {
             let body = try JobError.at(.input) { try scan.withVolume { BodyFinder.find($0) } }
+            settings.body = body   // the same volume and voxel size: the engine need not search again
             if let factor = body.suggestedVoxelSizeFactor {
                 let message = "'\(inputPath)': the animal is \(fixed(body.bodyLengthMM, 1)) mm long in the header's voxel size \(spacing.map { String($0) }.joined(separator: ",")) mm, implausible for a mouse (15-150 mm); the voxel size looks \(factor) times too \(factor < 1 ? "large" : "small") (micrometres stored as millimetres?). Confirm the voxel size with --voxel-size X[,Y,Z] (mm)"
                 if volumesPath != nil { throw JobError(stage: .input, error: AimosError(.invalidArgument, message)) }
-                warnings.append(message + "; no organ table printed")
+                warnings.append(message + (wantsTable ? "; no organ table printed" : "; volumes not checked"))
                 unitsDoubtful = true
             }
         }
@@ -179,7 +180,9 @@ public struct SegmentationJob {
                 try outputs.writeText(statistics.text(forFile: path, scan: inputPath, model: architecture), to: path)
             }
             if let path = previewPath {
+                // Oriented by the first animal's layout (animals on one bed lie alike).
                 let picture = PreviewRenderer.render(scan: scan, labels: result.labels, classes: classes, axis: result.sliceAxis,
+                                                     layout: result.layouts.first?.orientation,
                                                      volumesML: (0..<classes.count).map { result.volumeMM3(classIndex: $0) / 1000 })
                 try picture.writeJPEG(to: outputs.temporaryPath(for: path))
             }

@@ -3,7 +3,7 @@ import XCTest
 @testable import AimosCore
 
 /// Parity with the PyTorch reference of the published AIMOS pipeline
-/// (Tools/make_golden_fixtures.py): model inputs after resize and z-score, logits of every
+/// (aimos-make-golden-fixtures): model inputs after resize and z-score, logits of every
 /// member, labels, probabilities and uncertainty on the scan grid.
 final class GoldenFixtureTests: XCTestCase {
     static let tolerance: Float = 1e-4

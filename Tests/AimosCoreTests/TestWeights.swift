@@ -1,7 +1,7 @@
 import Foundation
 @testable import AimosCore
 
-/// The deterministic test weights of Tools/aimostools/test_weights.py, bit for bit, and a
+/// The deterministic test weights of Tools/aimostools/unet/test_weights.py, bit for bit, and a
 /// safetensors writer, so the large fixture models are rebuilt here instead of committed.
 enum TestWeights {
     static func fnv1a32(_ text: String) -> UInt32 {

@@ -4,7 +4,7 @@ import AimosCore
 import CNiftiBridge
 
 /// Reading NIfTI/Analyze through libnifti: every datatype, every container, scaling, 4D rules,
-/// and clean errors for bad files (files written by nibabel: Tools/make_nifti_fixtures.py).
+/// and clean errors for bad files (files written by nibabel: aimos-make-nifti-fixtures).
 final class NiftiScanTests: XCTestCase {
     func assertPattern(_ scan: NiftiScan, offset: Double = 0, slope: Double = 1, intercept: Double = 0,
                        file: StaticString = #filePath, line: UInt = #line) {

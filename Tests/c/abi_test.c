@@ -5,7 +5,7 @@
  *   abi_test FIXTURE_DIR SCRATCH_DIR
  *
  * FIXTURE_DIR is Tests/AimosCoreTests/Fixtures (model files and golden results made by
- * Tools/make_golden_fixtures.py); SCRATCH_DIR receives a few malformed model files.
+ * aimos-make-golden-fixtures); SCRATCH_DIR receives a few malformed model files.
  * Prints "N passed, M failed" and exits nonzero on any failure.
  */
 #include <aimos.h>

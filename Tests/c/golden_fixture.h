@@ -1,5 +1,5 @@
 /*
- * golden_fixture.h - reads a golden fixture (safetensors made by Tools/make_golden_fixtures.py:
+ * golden_fixture.h - reads a golden fixture (safetensors made by aimos-make-golden-fixtures:
  * tensors "volume" int16 (z, y, x) and "labels" uint8 (z, y, x), metadata "case" with the dims
  * and voxel spacing). Shared by Tests/c/abi_test.c and Examples/c/tests/golden_nifti.c so that
  * the two C tests parse the fixture one way. Header-only (static functions): each test is a

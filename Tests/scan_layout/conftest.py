@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# aimostools from this checkout, here and in the tools the tests start (also when not installed).
 sys.path.insert(0, os.path.join(ROOT, "Tools"))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "Tools"), os.environ.get("PYTHONPATH")) if p)
 CLI = os.environ.get("AIMOS_CLI", os.path.join(ROOT, ".build", "release", "aimos-cli"))
 MODEL = os.path.join(ROOT, "models", "aimos-demo.safetensors")
 SAMPLE = os.path.join(ROOT, "data", "sample", "sample_ct.nii.gz")

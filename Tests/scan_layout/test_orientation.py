@@ -11,13 +11,14 @@ every fourth layout of these (two per axis order); AIMOS_FULL_LAYOUT_TESTS=1 run
 """
 import os
 import subprocess
+import sys
 
 import nibabel as nib
 import numpy as np
 import pytest
 
 from conftest import CLI, MAPS, ROOT, SAMPLE, dice, read, require_cli, save, segment
-from aimostools.orientation_codes import ALL_CODES, from_layout, to_layout
+from aimostools.layout.orientation_codes import ALL_CODES, from_layout, to_layout
 
 SAMPLE_LAYOUT = "LHD"   # the synthesis layout: x to the animal's left, y to the head, z to the back
 # RAS world direction of each letter (the header reading: +x right, +y head, +z back).
@@ -51,6 +52,23 @@ def sample_reference(tmp_path_factory):
     return np.asarray(image.dataobj), image.header.get_zooms()[:3], read(out), work
 
 
+def test_preview_is_coronal_head_up_whatever_the_voxel_order(sample_reference):
+    """With the layout known the preview shows the same coronal picture for every voxel order;
+    with --orientation none it follows the voxel axes, so a reordered scan looks different."""
+    data, spacing, _, work = sample_reference
+    pictures, unoriented = {}, {}
+    for code in (SAMPLE_LAYOUT, "TDL", "VRH", "RTV"):
+        scan = str(work / f"preview_{code}.nii.gz")
+        write_in_layout(data, spacing, SAMPLE_LAYOUT, code, scan, header=False)
+        for options, into in (((f"--orientation", code), pictures), (("--orientation", "none"), unoriented)):
+            picture = str(work / f"preview_{code}_{options[1]}.jpg")
+            segment(scan, str(work / "preview_labels.nii.gz"), *options, "--preview", picture, "--quiet")
+            with open(picture, "rb") as f:
+                into[code] = f.read()
+    assert len(set(pictures.values())) == 1
+    assert len(set(unoriented.values())) > 1
+
+
 @pytest.mark.parametrize("mode", ["code", "header", "auto"])
 def test_sample_in_all_48_layouts(sample_reference, mode):
     data, spacing, reference, work = sample_reference
@@ -75,7 +93,7 @@ def synthetic_scans(tmp_path_factory, modality):
     if not all(os.path.exists(m) for m in maps):
         pytest.skip(f"real label maps not found at {MAPS} (they come with ../shared, present in CI)")
     out = tmp_path_factory.mktemp(f"synth_{modality}")
-    subprocess.run(["python3", os.path.join(ROOT, "Tools", "synthesize.py"), "--maps", *maps, "--out", str(out),
+    subprocess.run([sys.executable, "-m", "aimostools.cli.synthesize", "--maps", *maps, "--out", str(out),
                     "--count", "1", "--seed", "4242", "--modality", modality, "--spacing-range", "0.45", "0.5",
                     "--max-dim", "160"], check=True, capture_output=True)
     return sorted(str(p) for p in out.glob("*_scan.nii.gz"))

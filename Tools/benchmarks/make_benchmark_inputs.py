@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the benchmark inputs: a model file with deterministic test weights
-(aimostools/test_weights.py) for an architecture, and a synthetic int16 CT-like volume.
+(aimostools/unet/test_weights.py) for an architecture, and a synthetic int16 CT-like volume.
 
     python3 Tools/benchmarks/make_benchmark_inputs.py --architecture Unet768 --slices 12 --out /tmp/aimos-bench
 """
@@ -12,8 +12,10 @@ import sys
 import nibabel as nib
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from aimostools import organs, reference, safetensors_io, test_weights  # noqa: E402
+from aimostools.synthesis import organs
+from aimostools.unet import reference
+from aimostools.checkpoint import safetensors_io
+from aimostools.unet import test_weights
 
 CLASSES = organs.AIMOS_CLASSES
 

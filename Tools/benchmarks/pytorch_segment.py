@@ -15,8 +15,8 @@ import numpy as np
 import scipy.ndimage
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from aimostools import reference, safetensors_io  # noqa: E402
+from aimostools.unet import reference
+from aimostools.checkpoint import safetensors_io
 
 
 def main():

@@ -1,6 +1,6 @@
 /*
  * golden_nifti.c - test helper for the C example: turns a golden fixture (safetensors made by
- * Tools/make_golden_fixtures.py, tensors "volume" int16 (z, y, x) and "labels" uint8 (z, y, x),
+ * aimos-make-golden-fixtures, tensors "volume" int16 (z, y, x) and "labels" uint8 (z, y, x),
  * metadata "case" with the voxel spacing) into a NIfTI scan, and checks the example's output.
  *
  *   golden_nifti write FIXTURE SCAN.nii KIND   KIND: int16           the volume as stored

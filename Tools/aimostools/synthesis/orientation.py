@@ -1,0 +1,78 @@
+"""Puts every label map into one anatomical axis order before synthesis, so that all
+synthetic scans share the layout of the Digimouse atlas:
+
+    axis 0 = left-right, axis 1 = body axis (head at high index), axis 2 = dorsal-ventral
+    (dorsal at high index); AIMOS slices along axis 2 then give coronal whole-body views.
+
+The shared maps differ: Digimouse is already in this order, the Rosenhain maps have the body
+axis along z and dorsal-ventral along y. The axes are found from the map itself: the body axis
+is the longest extent of the labelled voxels, dorsal-ventral the shorter of the other two
+(a mouse is wider than high). Directions come from anatomy where the organs are present
+(heart/lung/brain lie cranial of kidneys/bladder; kidneys lie dorsal of heart/liver/bladder);
+left-right then follows so that the change is a proper rotation (never a mirror image).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from aimostools.synthesis.organs import AIMOS_CLASSES
+
+_CRANIAL = ("Brain", "Heart", "Lung")
+_CAUDAL = ("Bladder", "Kidney")
+_VENTRAL = ("Heart", "Liver", "Bladder")
+_DORSAL = ("Kidney",)
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Axis permutation (new axis k = old axis permutation[k]) then flips of the new axes."""
+    permutation: tuple
+    flips: tuple
+
+    def apply(self, volume):
+        """The volume in canonical axis order (a view where possible)."""
+        out = np.transpose(volume, self.permutation)
+        for axis, flip in enumerate(self.flips):
+            if flip:
+                out = np.flip(out, axis)
+        return out
+
+    def spacing(self, spacing):
+        """Voxel size per canonical axis."""
+        return tuple(float(spacing[a]) for a in self.permutation)
+
+
+def _centroid(classes, organs, stride):
+    mask = np.isin(classes, [AIMOS_CLASSES.index(o) for o in organs])
+    if not mask.any():
+        return None
+    return np.array([c.mean() for c in np.nonzero(mask)]) * stride
+
+
+def find_orientation(labels, class_lookup, spacing):
+    """Orientation that brings `labels` (source label map) into the canonical axis order;
+    `class_lookup` maps source labels to AIMOS class indices."""
+    stride = max(1, min(labels.shape) // 64)  # a coarse look is enough for extents and centroids
+    coarse = np.asarray(labels[::stride, ::stride, ::stride])
+    extents = []
+    for axis in range(3):
+        present = np.nonzero(coarse.any(axis=tuple(a for a in range(3) if a != axis)))[0]
+        extents.append((present[-1] - present[0] + 1) * stride * spacing[axis] if len(present) else 0.0)
+    long_axis = int(np.argmax(extents))
+    others = [a for a in range(3) if a != long_axis]
+    dv_axis = min(others, key=lambda a: extents[a])
+    lr_axis = others[0] if others[1] == dv_axis else others[1]
+    permutation = (lr_axis, long_axis, dv_axis)
+
+    classes = class_lookup[coarse]
+    flips = [False, False, False]
+    cranial, caudal = _centroid(classes, _CRANIAL, stride), _centroid(classes, _CAUDAL, stride)
+    if cranial is not None and caudal is not None:
+        flips[1] = bool(cranial[long_axis] < caudal[long_axis])
+    dorsal, ventral = _centroid(classes, _DORSAL, stride), _centroid(classes, _VENTRAL, stride)
+    if dorsal is not None and ventral is not None:
+        flips[2] = bool(dorsal[dv_axis] < ventral[dv_axis])
+    # Keep a proper rotation: an odd permutation or an odd number of flips would mirror.
+    parity = np.linalg.det(np.eye(3)[list(permutation)]) < 0
+    flips[0] = bool(parity ^ flips[1] ^ flips[2])
+    return Orientation(permutation, tuple(flips))

@@ -1,0 +1,1 @@
+"""AIMOS training on the project's datasets (procedure: the entry point) and the model files it writes."""

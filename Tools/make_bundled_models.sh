@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Rebuilds the bundled sample scan and models from the real label maps in ../shared, exactly as
+# MODELS.md records, then evaluates them (Tools/evaluate_model.sh):
+#   models/aimos-demo.safetensors        micro-CT, all three anatomies, with uncertainty channel
+#   models/aimos-lightsheet.safetensors  light-sheet, brain/heart/lungs/liver/kidneys/spleen
+#   WORK/model_loao.safetensors          the micro-CT recipe without the rosenhain_ct280 animal,
+#                                        for the leave-one-anatomy-out numbers (not bundled)
+#
+#   bash Tools/make_bundled_models.sh [WORK_DIR]
+# CPU: about 75 minutes on 2 cores (2 x AMD EPYC; the two micro-CT trainings run side by side,
+# one thread each); a CUDA GPU is used when PyTorch finds one (then the losses differ slightly).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-/tmp/aimos-models-build}
+maps="$root/../shared/data/label-maps"
+command -v aimos-synthesize > /dev/null || { echo "install the tools first: python3 -m pip install -e '$root/Tools[all]'" >&2; exit 2; }
+cd "$root"
+mkdir -p "$work" data/sample models
+
+# The sample scan for the README's main command (digimouse anatomy, 0.5 mm, int16 HU).
+aimos-synthesize --maps "$maps/digimouse_atlas.nii.gz" \
+    --sample data/sample/sample_ct.nii.gz --sample-labels data/sample/sample_ct_labels.nii.gz --seed 1
+
+# Micro-CT training scans as scanners deliver them, one dataset per animal (extra animals in a
+# scan are of the same anatomy, so that subject-wise splits stay clean).
+ct="--count 36 --seed 100 --modality ct --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.4 --scene 0.7
+    --extra-animals 0.25 --size-range 0.8 1.15 --second-annotation"
+for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
+    aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ct_$map" $ct
+done
+train="--architecture Unet256 --input-size 112 --epochs 10 --batch-size 8 --seed 1 --max-slices-per-case 16
+       --classes-present-only --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects="
+data="--data $work/ct_digimouse_atlas --data $work/ct_rosenhain_organs_a --data $work/ct_rosenhain_ct140_organs"
+ls="--count 24 --seed 300 --modality lightsheet --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.3
+    --extra-animals 0.1 --size-range 0.8 1.15 --second-annotation"
+for map in digimouse_atlas rosenhain_organs_a; do
+    aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ls_$map" $ls
+done
+
+# Side by side, one thread each: the bundled micro-CT model; then on the other core the
+# leave-one-anatomy-out model and the light-sheet model (autofluorescence-like scans of two
+# anatomies, the third held out for evaluation).
+aimos-train $data $train --out models/aimos-demo.safetensors --log "$work/log_ct.csv" > "$work/train_ct.log" &
+aimos-train $data $train --test-subjects rosenhain_ct280 --out "$work/model_loao.safetensors" \
+    --log "$work/log_loao.csv" > "$work/train_loao.log"
+aimos-train --data "$work/ls_digimouse_atlas" --data "$work/ls_rosenhain_organs_a" \
+    --architecture Unet128 --input-size 96 --epochs 15 --batch-size 8 --seed 1 --max-slices-per-case 16 \
+    --classes Brain,Heart,Lung,Liver,Kidney,Spleen --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects= \
+    --out models/aimos-lightsheet.safetensors --log "$work/log_lightsheet.csv" > "$work/train_lightsheet.log"
+wait
+
+bash Tools/evaluate_model.sh "$work/model_loao.safetensors" "$work/eval_loao" ct
+bash Tools/evaluate_model.sh models/aimos-demo.safetensors "$work/eval_ct" ct
+bash Tools/evaluate_model.sh models/aimos-lightsheet.safetensors "$work/eval_lightsheet" lightsheet
