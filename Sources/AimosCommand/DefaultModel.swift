@@ -1,4 +1,5 @@
 import AimosCore
+import Foundation
 import AimosPipeline
 
 #if canImport(Glibc)
@@ -26,7 +27,7 @@ enum DefaultModel {
         let candidates = ["\(directory)/../share/aimos/models/\(file)",
                           "\(directory)/../../models/\(file)",
                           "\(directory)/../../../models/\(file)"]
-        return candidates.first { access($0, R_OK) == 0 }
+        return candidates.first { access($0, R_OK) == 0 }.map { URL(fileURLWithPath: $0).standardized.path }
     }
 
     /// A --model value: a bundled model's name (unless a file of that name exists), else a path.
