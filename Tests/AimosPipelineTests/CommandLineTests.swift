@@ -96,6 +96,33 @@ final class CommandLineTests: XCTestCase {
         try check(["segment", "--model", Support.model("unet64_c3_s32_f32.safetensors"), "--input", scanPath, "--output", output,
                    "--uncertainty", dir.appendingPathComponent("u.nii").path], 3, "uncertainty")
         try check(["segment", "--model", modelPath, "--input", scanPath, "--output", dir.appendingPathComponent("l.mha").path], 2, ".nii")
+        try check(["segment", "--model", modelPath, "--input", scanPath, "--output", output,
+                   "--report", dir.appendingPathComponent("r.csv").path], 2, "plausibility report")
+    }
+
+    /// --report writes the plausibility report (JSON or text) and prints what it flags;
+    /// --model lightsheet names the bundled light-sheet model.
+    func testReportAndBundledModelNames() throws {
+        let dir = try Support.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let spacing = try NiftiScan(path: scanPath).spacing.map { String($0) }.joined(separator: ",")
+        let (status, stdout, stderr) = try Support.run([
+            "segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
+            "--orientation", "none", "--voxel-size", spacing, "--report", out("report.json")])
+        XCTAssertEqual(status, 0, stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out("report.json")))) as! [String: Any]
+        let organs = report["organs"] as! [[String: Any]]
+        XCTAssertEqual(organs.map { $0["organ"] as! String }, ["Brain", "Heart"])   // the fixture model's classes
+        XCTAssertTrue((report["not_checked"] as! [String]).contains { $0.contains("head-to-tail order") })
+        XCTAssertTrue(stdout.contains("plausibility: "), stdout)
+        for organ in organs where !(organ["plausible"] as! Bool) {
+            XCTAssertTrue(stdout.contains("  \(organ["organ"] as! String): "), "flagged organs are printed: \(stdout)")
+        }
+
+        let (infoStatus, info, infoErr) = try Support.run(["info", "lightsheet"])
+        XCTAssertEqual(infoStatus, 0, infoErr)
+        XCTAssertTrue(info.contains("aimos-lightsheet.safetensors") && info.contains("classes:      7"), info)
     }
 
     /// Ctrl-C during a long run: exit code 130, and no output (not even a temporary file) left.
