@@ -50,7 +50,7 @@ extension DefaultModel {
     /// Loads the model at `path`, or the bundled one; failures are model errors (exit code 3).
     static func load(_ path: String?) throws -> (path: String, model: AimosModel) {
         guard let resolved = try path.map(resolve) ?? DefaultModel.path() else {
-            throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled demo model was not found (set AIMOS_MODEL)"))
+            throw JobError(stage: .model, error: AimosError(.io, "no model given and the bundled micro-CT model was not found (set AIMOS_MODEL or give --model)"))
         }
         return (resolved, try JobError.at(.model) { try AimosModel(path: resolved) })
     }

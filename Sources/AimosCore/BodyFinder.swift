@@ -59,6 +59,13 @@ public enum BodyFinder {
         let grid = CoarseGrid(volume: volume, spacing: stated)
         let foreground = grid.foreground()
         var outcome = locate(grid: grid, foreground: foreground, spacing: stated)
+        // A small animal (a young mouse, some 30 mm long and 8 mm high) can fall apart under the
+        // 5 mm opening, into pieces too short for a mouse: then a gentler opening, if that keeps
+        // it whole. Too short with both is a unit question, settled below.
+        if let factor = outcome.suggestedVoxelSizeFactor, factor > 1 {
+            let gentle = locate(grid: grid, foreground: foreground, spacing: stated, halfWidthMM: openingHalfWidthMM / 2)
+            if gentle.suggestedVoxelSizeFactor == nil { return gentle }
+        }
         // With an implausible unit the opening had the wrong size: redo it in the inferred unit,
         // but report the length and factor in the stated one.
         if let factor = outcome.suggestedVoxelSizeFactor {
@@ -69,9 +76,10 @@ public enum BodyFinder {
         return outcome
     }
 
-    private static func locate(grid: CoarseGrid, foreground: [UInt8], spacing: [Double]) -> Outcome {
+    private static func locate(grid: CoarseGrid, foreground: [UInt8], spacing: [Double],
+                               halfWidthMM: Double = openingHalfWidthMM) -> Outcome {
         let blockMM = (0..<3).map { Double(grid.factor[$0]) * spacing[$0] }
-        let radius = blockMM.map { max(1, min(maxOpeningRadiusBlocks, Int((openingHalfWidthMM / $0).rounded()))) }
+        let radius = blockMM.map { max(1, min(maxOpeningRadiusBlocks, Int((halfWidthMM / $0).rounded()))) }
         var opened = grid.open(foreground, radius: radius)
         if !opened.contains(1) { opened = foreground }          // too small to open: keep what there is
         var (labels, sizes) = grid.components(opened)

@@ -57,7 +57,7 @@ def test_the_readme_command_line_prints_the_organ_table_aimos_wrote(segmented):
     expected = [r for r in segmented.volumes if int(r["voxels"]) > 0]
     assert [int(r["label"]) for r in rows] == [int(r["class_index"]) for r in expected]
     organs_found = len(expected) - 1
-    assert organs_found >= 5  # the demo model finds most organs in the sample scan
+    assert organs_found >= 5  # the bundled model finds most organs in the sample scan
     assert lines[1] == f"# segmentation 'organs': {organs_found} segments"
     for row, want in zip(rows, expected):
         index = int(want["class_index"])

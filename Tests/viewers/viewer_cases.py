@@ -4,7 +4,7 @@ fixture; a module of its own so that the tests can import it by a unique name).
 The bundled sample scan is given two geometries a viewer must place correctly:
 - NIfTI-1, int16, gzip'd, rotated about two axes with anisotropic voxels, qform and sform both set;
 - float32, uncompressed, sform only, with the first axis flipped (an LPS-like header),
-  segmented by a copy of the demo model whose class names hold spaces, quotes, a tab and
+  segmented by a copy of the bundled micro-CT model whose class names hold spaces, quotes, a tab and
   line breaks (names a converted checkpoint may carry).
 Both are NIfTI-1: neither viewer reads NIfTI-2 (3D Slicer 5 says "NIfTI-2 file format is not
 supported"; ITK 5.4, whose reader ITK-SNAP uses, finds no reader for it).
@@ -84,7 +84,7 @@ def write_flipped_float32(path):
 
 
 def write_renamed_model(path, classes):
-    """The demo model with other class names: only the header's metadata changes."""
+    """The bundled micro-CT model with other class names: only the header's metadata changes."""
     with open(DEMO_MODEL, "rb") as f:
         size = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(size))

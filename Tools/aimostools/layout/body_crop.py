@@ -232,10 +232,10 @@ def unit_factor(length):
     return None if factor == 1 else factor
 
 
-def locate(dims, factor, mask, spacing):
+def locate(dims, factor, mask, spacing, half_width_mm=OPENING_HALF_WIDTH_MM):
     """The animals of a foreground mask of blocks with the voxel size `spacing`."""
     block_mm = [f * s for f, s in zip(factor, spacing)]
-    radius = [max(1, min(MAX_OPENING_RADIUS_BLOCKS, round_half_up(OPENING_HALF_WIDTH_MM / mm))) for mm in block_mm]
+    radius = [max(1, min(MAX_OPENING_RADIUS_BLOCKS, round_half_up(half_width_mm / mm))) for mm in block_mm]
     opened = open_mask(mask, radius)
     if not opened.any():
         opened = mask  # too small to open: keep what there is
@@ -281,6 +281,12 @@ def find_animals(volume, spacing):
     factor = coarse_factor(volume.shape, spacing)
     mask = foreground(*block_means(volume, factor))
     outcome = locate(volume.shape, factor, mask, spacing)
+    # A small animal broken by the 5 mm opening into pieces too short for a mouse: a gentler
+    # opening, if that keeps it whole (as the engine).
+    if outcome.suggested_voxel_size_factor is not None and outcome.suggested_voxel_size_factor > 1:
+        gentle = locate(volume.shape, factor, mask, spacing, OPENING_HALF_WIDTH_MM / 2)
+        if gentle.suggested_voxel_size_factor is None:
+            return gentle
     if outcome.suggested_voxel_size_factor is not None:
         unit = outcome.suggested_voxel_size_factor
         corrected = locate(volume.shape, factor, mask, [s * unit for s in spacing])
