@@ -63,6 +63,11 @@ def main(argv=None):
         if args.engine == "python":
             if not args.model:
                 raise ValueError("--engine python needs --model")
+            if metadata.get("crop", "none") != "none":
+                # The reference is the published inference, which cuts the whole field of view;
+                # scoring a crop-trained model with it would report numbers the engine never gives.
+                raise ValueError(f"{args.model} declares crop '{metadata['crop']}', which the python engine does not "
+                                 "apply: score the aimos command's predictions instead (--predictions)")
             if args.save_predictions:
                 os.makedirs(args.save_predictions, exist_ok=True)
         else:

@@ -180,6 +180,21 @@ def test_evaluate_with_the_python_engine_predicts_and_scores(tmp_path):
     assert float(rows[0]["dice"]) == pytest.approx(metrics.dice(heart, truth == 2), abs=1e-5)
 
 
+def test_the_python_engine_refuses_a_model_trained_on_body_crops(tmp_path):
+    data = str(tmp_path / "data")
+    truth = toy_labels()
+    write_dataset(data, {"m1_s0": (truth * 100.0, truth)})
+    model = str(tmp_path / "cropped.safetensors")
+    metadata = training_model_file.model_metadata("Unet64", ["background", "Heart", "Liver"], 32, False, 2, crop="body")
+    training_model_file.export_model(model, reference.AimosUNet("Unet64", 3).state_dict(), metadata)
+    out = tmp_path / "metrics.csv"
+    process = subprocess.run(
+        [sys.executable, "-m", "aimostools.cli.evaluate", "--engine", "python", "--model", model, "--data", data,
+         "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert process.returncode != 0 and "crop 'body'" in process.stderr and "--predictions" in process.stderr
+    assert not out.exists()
+
+
 def test_evaluate_reports_a_missing_prediction(tmp_path):
     data = str(tmp_path / "data")
     truth = toy_labels()
