@@ -154,20 +154,17 @@ public struct PlausibilityReport {
 
     /// The whole report as JSON: one object per organ and the checks not made.
     public func json() -> String {
-        func quote(_ s: String) -> String {
-            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }
         let rows = findings.map { f -> String in
             var fields = [String]()
             if let a = f.animal { fields.append("\"animal\": \(a)") }
-            fields += ["\"organ\": \(quote(f.organ))", "\"plausible\": \(f.plausible)", "\"voxels\": \(f.voxels)",
+            fields += ["\"organ\": \(jsonQuoted(f.organ))", "\"plausible\": \(f.plausible)", "\"voxels\": \(f.voxels)",
                        "\"volume_ml\": \(fixed(f.volumeML, 4))", "\"pieces\": \(f.pieces)",
                        "\"main_share\": \(fixed(f.mainShare, 3))",
                        "\"headward_mm\": \(f.headwardMM.map { fixed($0, 2) } ?? "null")",
-                       "\"problems\": [\(f.problems.map(quote).joined(separator: ", "))]"]
+                       "\"problems\": [\(f.problems.map(jsonQuoted).joined(separator: ", "))]"]
             return "    {" + fields.joined(separator: ", ") + "}"
         }
         return "{\n  \"organs\": [\n" + rows.joined(separator: ",\n") + "\n  ],\n  \"not_checked\": ["
-            + notChecked.map(quote).joined(separator: ", ") + "]\n}\n"
+            + notChecked.map(jsonQuoted).joined(separator: ", ") + "]\n}\n"
     }
 }
