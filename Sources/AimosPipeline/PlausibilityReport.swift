@@ -34,12 +34,14 @@ public struct PlausibilityReport {
                 animals: Int, animalOf: ((Int) -> Int?)?, headward: [(axis: Int, positive: Bool)?],
                 checkVolumes: Bool = true) {
         let count = dims[0] * dims[1] * dims[2]
-        let pieces = PlausibilityReport.pieceSizes(labels: labels, dims: dims, animalOf: animalOf)
+        // Each labelled voxel's animal, asked once (-1: none); nil for a scan with one animal.
+        let owners: [Int32]? = animals > 1 ? (0..<count).map { labels[$0] == 0 ? -1 : Int32(animalOf?($0) ?? -1) } : nil
+        let pieces = PlausibilityReport.pieceSizes(labels: labels, dims: dims, owners: owners)
         var voxels = [[Int]](repeating: [Int](repeating: 0, count: classes.count), count: max(1, animals))
         var centre = [[[Double]]](repeating: [[Double]](repeating: [0, 0, 0], count: classes.count), count: max(1, animals))
         let plane = dims[0] * dims[1]
         for i in 0..<count where labels[i] != 0 && Int(labels[i]) < classes.count {
-            let a = animals > 1 ? (animalOf?(i) ?? -1) : 0
+            let a = owners.map { Int($0[i]) } ?? 0
             guard a >= 0, a < voxels.count else { continue }
             let c = Int(labels[i])
             voxels[a][c] += 1
@@ -103,16 +105,18 @@ public struct PlausibilityReport {
 
     struct PieceKey: Hashable { let animal: Int, label: Int }
 
-    /// Voxel counts of the 26-connected pieces of every (animal, label), by flood fill.
-    static func pieceSizes(labels: UnsafePointer<UInt8>, dims: [Int], animalOf: ((Int) -> Int?)?) -> [PieceKey: [Int]] {
+    /// Voxel counts of the 26-connected pieces of every (animal, label), by flood fill;
+    /// `owners` as in init (nil: one animal), voxels of no animal left out.
+    static func pieceSizes(labels: UnsafePointer<UInt8>, dims: [Int], owners: [Int32]?) -> [PieceKey: [Int]] {
+        func owner(_ i: Int) -> Int { owners.map { Int($0[i]) } ?? 0 }
         let count = dims[0] * dims[1] * dims[2]
         var seen = [Bool](repeating: false, count: count)
         var sizes: [PieceKey: [Int]] = [:]
         var stack: [Int] = []
         let plane = dims[0] * dims[1]
-        for seed in 0..<count where labels[seed] != 0 && !seen[seed] {
+        for seed in 0..<count where labels[seed] != 0 && !seen[seed] && owner(seed) >= 0 {
             let label = labels[seed]
-            let owner = animalOf?(seed) ?? 0
+            let animal = owner(seed)
             seen[seed] = true
             stack.append(seed)
             var size = 0
@@ -123,7 +127,7 @@ public struct PlausibilityReport {
                     for dy in -1...1 where y + dy >= 0 && y + dy < dims[1] {
                         for dx in -1...1 where x + dx >= 0 && x + dx < dims[0] {
                             let j = i + dx + dy * dims[0] + dz * plane
-                            if !seen[j] && labels[j] == label && (animalOf?(j) ?? 0) == owner {
+                            if !seen[j] && labels[j] == label && owner(j) == animal {
                                 seen[j] = true
                                 stack.append(j)
                             }
@@ -131,7 +135,7 @@ public struct PlausibilityReport {
                     }
                 }
             }
-            sizes[PieceKey(animal: owner, label: Int(label)), default: []].append(size)
+            sizes[PieceKey(animal: animal, label: Int(label)), default: []].append(size)
         }
         return sizes
     }
