@@ -32,7 +32,7 @@ from aimostools.synthesis.geometry import (body_window, choose_window, coordinat
 from aimostools.synthesis.lightsheet import apply_microscope, render_lightsheet_tissues
 from aimostools.synthesis.orientation import find_orientation
 from aimostools.synthesis.random_intensity import render_random_tissues
-from aimostools.synthesis.scene import draw_scene, reconstruction_circle, room_for_scene
+from aimostools.synthesis.scene import air_value, draw_scene, reconstruction_circle, room_for_scene
 
 BODY_FILL = 256          # tissue code of unlabelled voxels inside the body
 MODALITIES = ("ct", "lightsheet")
@@ -221,7 +221,7 @@ def _place_side_by_side(rng, animals, spacing):
     z_offsets = [max(bellies) - belly for belly in bellies]
     height = max(z + a.image.shape[2] for z, a in zip(z_offsets, animals))
     first = animals[0]
-    air = float(np.median(first.image[~first.body])) if (~first.body).any() else float(first.image.min())
+    air = air_value(first.image, first.body, default=float(first.image.min()))
     image = np.full((width, length, height), air, np.float32)
     body = np.zeros(image.shape, bool)
     labels = np.zeros(image.shape, np.uint8)
@@ -290,7 +290,7 @@ def synthesize_case(label_map, seed, options, partner=None, companions=()):
     drawn = []
     with_scene = modality == "ct" and options.scene > 0 and rng.random() < options.scene
     if with_scene:
-        air = float(np.median(scene.image[~scene.body])) if (~scene.body).any() else -1000.0
+        air = air_value(scene.image, scene.body)
         scene = _pad(scene, room_for_scene(rng, spacing, True), air)
         drawn = draw_scene(rng, scene.image, scene.body, spacing)
     if len(animals) > 1 or with_scene:

@@ -157,10 +157,15 @@ def _nose_cone(rng, image, body, spacing):
     image[np.broadcast_to(shell, image.shape) & ~body] = rng.uniform(*PLASTIC_HU)
 
 
+def air_value(image, body, default=-1000.0):
+    """The scan's air: the median outside the body mask (`default` when there is none)."""
+    return float(np.median(image[~body])) if (~body).any() else default
+
+
 def draw_scene(rng, image, body, spacing):
     """Draws bed, tubes, wires and maybe a nose cone into `image` (float32 HU before scanner
     effects, modified in place) around the body mask; returns a short description."""
-    air = float(np.median(image[~body])) if (~body).any() else -1000.0
+    air = air_value(image, body)
     drawn = [f"bed {_bed(rng, image, body, spacing)}"]
     _tubes_and_wires(rng, image, body, spacing, air)
     if rng.random() < 0.4:
