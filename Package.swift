@@ -30,8 +30,11 @@ let package = Package(
                                  .linkedLibrary("z"), .linkedLibrary("m")]),
         // libjpeg (Debian libjpeg-dev) for the preview picture.
         .target(name: "CJpegBridge", linkerSettings: [.linkedLibrary("jpeg")]),
+        // aimos's own CPU kernels (C: one source compiled per instruction set, picked at run time).
+        .target(name: "CAimosKernels", exclude: [],
+                cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
         // The engine: model file, U-Net, resampling and the segmentation of a volume.
-        .target(name: "AimosCore", dependencies: ["CBLAS"]),
+        .target(name: "AimosCore", dependencies: ["CBLAS", "CAimosKernels"]),
         // Files around the engine: NIfTI in and out, organ table, preview, label descriptions.
         .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CJpegBridge"]),
         // The C ABI entry points (aimos_*), nothing else.

@@ -1,8 +1,14 @@
-/// A loaded model file: the metadata and one U-Net per ensemble member, BatchNorm folded.
-/// Immutable after loading, so any number of threads may segment with it at once.
+/// A loaded model file: the metadata and one U-Net per ensemble member, BatchNorm folded and
+/// prepared for one kernel path (the CPU's best unless AIMOS_CPU_KERNELS or `kernels` says
+/// otherwise). Immutable after loading, so any number of threads may segment with it at once.
 public final class AimosModel {
     public let metadata: AimosMetadataView
-    let members: [UNet]
+    /// One prepared network per ensemble member.
+    let networks: [PreparedNetwork]
+    /// The kernels this model runs on.
+    public let kernelPath: CPUKernelPath
+    /// Bytes of the prepared weights (Winograd-transformed layers take four times their size).
+    public var preparedWeightBytes: Int { networks.reduce(0) { $0 + $1.weightBytes } }
 
     public struct AimosMetadataView {
         public let values: ModelMetadata
@@ -13,12 +19,17 @@ public final class AimosModel {
     public var classes: [String] { metadata.values.classes }
     public var hasUncertainty: Bool { metadata.values.uncertainty }
 
-    public convenience init(path: String) throws {
+    public convenience init(path: String, kernels: CPUKernelPath? = nil) throws {
         let bytes = try FileBytes.read(path: path)
-        try self.init(safetensors: SafeTensorsFile(bytes: bytes, origin: "'\(path)'"), origin: "'\(path)'")
+        try self.init(safetensors: SafeTensorsFile(bytes: bytes, origin: "'\(path)'"), origin: "'\(path)'", kernels: kernels)
     }
 
-    public init(safetensors file: SafeTensorsFile, origin: String = "model file") throws {
+    /// `kernels`: nil for AIMOS_CPU_KERNELS, or the CPU's best path when it is not set.
+    public init(safetensors file: SafeTensorsFile, origin: String = "model file", kernels: CPUKernelPath? = nil) throws {
+        let path = try kernels ?? CPUKernelPath.fromEnvironment()
+        guard path.isSupported else {
+            throw AimosError(.unsupported, "the \(path.rawValue) kernels do not run on this CPU (\(CPUKernelPath.cpuDescription))")
+        }
         guard let json = file.metadata["aimos"] else {
             throw AimosError.format("\(origin) has no 'aimos' entry in its safetensors __metadata__")
         }
@@ -31,10 +42,10 @@ public final class AimosModel {
             throw AimosError(.unsupported, "\(origin): input_size \(meta.inputSize) is smaller than \(minimumSize), the least that \(meta.architecture.name) can pool \(meta.architecture.levels) times")
         }
         var used = Set<String>()
-        var members: [UNet] = []
+        var networks: [PreparedNetwork] = []
         for member in 0..<meta.ensembleMembers {
             let prefix = meta.ensembleMembers > 1 ? "member\(member)." : ""
-            members.append(try UNet(architecture: meta.architecture, outputChannels: meta.outputChannels) { key, shape in
+            let net = try UNet(architecture: meta.architecture, outputChannels: meta.outputChannels) { key, shape in
                 let name = prefix + key
                 guard let info = file.tensors[name] else {
                     throw AimosError.format("\(origin): missing tensor '\(name)' (\(meta.architecture.name), \(meta.outputChannels) output channels)")
@@ -48,7 +59,8 @@ public final class AimosModel {
                 }
                 used.insert(name)
                 return values
-            })
+            }
+            networks.append(try NetworkBackend.prepare(net, inputSize: meta.inputSize, path: path))
         }
         // A float tensor the architecture does not use means the file is for another architecture
         // (or another member count); integer tensors such as num_batches_tracked are ignored.
@@ -58,10 +70,39 @@ public final class AimosModel {
                 throw AimosError.format("\(origin): unexpected tensor '\(name)' for \(meta.architecture.name) with \(meta.ensembleMembers) member(s)")
             }
         }
-        self.members = members
+        self.networks = networks
+        kernelPath = path
         self.metadata = AimosMetadataView(
             values: meta,
             parameterCount: meta.ensembleMembers * meta.architecture.parameterCount(outputChannels: meta.outputChannels),
             fileBytes: file.data.count)
+    }
+
+    /// A model of `architecture` with random weights, made in memory (no file): what
+    /// `aimos bench` times. Weights He-uniform, BatchNorm at identity statistics.
+    public init(randomWeights architecture: UNetArchitecture, classes: Int, inputSize: Int,
+                kernels: CPUKernelPath? = nil, seed: UInt64 = 1) throws {
+        let path = try kernels ?? CPUKernelPath.fromEnvironment()
+        var meta = ModelMetadata(architecture: architecture, classes: (0..<classes).map { "class\($0)" }, inputSize: inputSize)
+        meta.ensembleMembers = 1
+        var state = seed
+        func uniform() -> Float {   // splitmix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Float(Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)) * 2 - 1
+        }
+        let net = try UNet(architecture: architecture, outputChannels: classes) { key, shape in
+            let count = shape.reduce(1, *)
+            if key.hasSuffix("running_var") || key.hasSuffix("bn.weight") { return [Float](repeating: 1, count: count) }
+            if key.hasSuffix("running_mean") || key.hasSuffix("bn.bias") { return [Float](repeating: 0, count: count) }
+            let bound = key.hasSuffix("weight") ? Float((6.0 / Double(shape.dropFirst().reduce(1, *))).squareRoot()) : 0.1
+            return (0..<count).map { _ in uniform() * bound }
+        }
+        networks = [try NetworkBackend.prepare(net, inputSize: inputSize, path: path)]
+        kernelPath = path
+        metadata = AimosMetadataView(values: meta, parameterCount: architecture.parameterCount(outputChannels: classes),
+                                     fileBytes: 0)
     }
 }

@@ -124,11 +124,17 @@ extension AimosModel {
     /// Segments every slice of one geometry into `result`, on `workers` threads sharing `queue`.
     private func run(_ geometry: SliceGeometry, volume: VoxelVolume, result: SegmentationResult, queue: SliceQueue,
                      workers requested: Int, keepProbabilities: Bool, ownership: VoxelOwnership?, animal: Int) throws {
-        let makeProcessor = { try SliceProcessor(model: self, geometry: geometry, keepProbabilities: keepProbabilities) }
+        // One worker per slice while there are enough slices; with fewer slices than threads,
+        // each worker's slices are split over the threads left (a single slice uses them all).
+        let sliceWorkers = max(1, min(requested, geometry.sliceCount))
+        let threadsPerWorker = max(1, requested / sliceWorkers)
+        let makeProcessor = {
+            try SliceProcessor(model: self, geometry: geometry, keepProbabilities: keepProbabilities, threads: threadsPerWorker)
+        }
         let first = try makeProcessor()
         // No more workers than half the machine's memory holds: malloc succeeds lazily on Linux,
         // so too many would be killed later by the kernel rather than fail here.
-        let workers = min(requested, geometry.sliceCount, max(1, ParallelFor.physicalMemory / 2 / max(1, first.bytes)))
+        let workers = min(sliceWorkers, max(1, ParallelFor.physicalMemory / 2 / max(1, first.bytes)))
         let processors = try [first] + (1..<max(1, workers)).map { _ in try makeProcessor() }
         let slices = SliceQueue(total: geometry.sliceCount, progress: nil)
         ParallelFor.run(workers: workers) { worker in

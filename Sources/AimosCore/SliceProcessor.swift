@@ -19,14 +19,15 @@ final class SliceProcessor {
     let keepProbabilities: Bool
     let resize: PillowBilinearResize
     let rowSource: [Int?], colSource: [Int?]
-    let workspace: UNetWorkspace
+    let workspace: NetworkWorkspace
     let slice, resizeScratch, input, memberProbabilities, probabilities, resampled: UnsafeMutablePointer<Float>
     let gridLabels: UnsafeMutablePointer<UInt8>
     private let arena: BufferArena
     /// Bytes this worker allocated (its U-Net workspace included).
     var bytes: Int { arena.bytes + workspace.bytes }
 
-    init(model: AimosModel, geometry: SliceGeometry, keepProbabilities: Bool) throws {
+    /// `threads`: how many threads split each slice's forward pass (1: this worker alone).
+    init(model: AimosModel, geometry: SliceGeometry, keepProbabilities: Bool, threads: Int = 1) throws {
         let meta = model.metadata.values
         self.model = model
         self.geometry = geometry
@@ -37,14 +38,14 @@ final class SliceProcessor {
         resize = PillowBilinearResize(inRows: geometry.rows, inCols: geometry.cols, outRows: size, outCols: size)
         rowSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.rows)
         colSource = NearestZoom.sourceIndices(inSize: size, outSize: geometry.cols)
-        workspace = try UNetWorkspace(architecture: meta.architecture, inputSize: size)
+        workspace = try model.networks[0].makeWorkspace(threads: threads)
         let arena = BufferArena()
         let grid = size * size
         slice = try arena.floats(geometry.pixelsPerSlice, "a slice")
         resizeScratch = try arena.floats(resize.scratchCount, "the resize scratch")
         input = try arena.floats(grid, "the model input")
         // Per-member outputs are needed only to take an ensemble's median.
-        memberProbabilities = try arena.floats(model.members.count > 1 ? model.members.count * channels * grid : 1, "the member outputs")
+        memberProbabilities = try arena.floats(model.networks.count > 1 ? model.networks.count * channels * grid : 1, "the member outputs")
         probabilities = try arena.floats(channels * grid, "the probabilities")
         resampled = try arena.floats(geometry.pixelsPerSlice, "a resampled map")
         gridLabels = try arena.allocate(UInt8.self, count: grid, what: "the model-grid labels")
@@ -65,13 +66,12 @@ final class SliceProcessor {
             probabilities.update(repeating: 0, count: channels * grid)
             return
         }
-        for (m, member) in model.members.enumerated() {
-            let out = model.members.count == 1 ? probabilities : memberProbabilities + m * channels * grid
-            member.forward(input: input, logits: out, workspace: workspace)
-            for i in 0..<(channels * grid) { out[i] = 1 / (1 + expf(-out[i])) }
+        for (m, member) in model.networks.enumerated() {
+            let out = model.networks.count == 1 ? probabilities : memberProbabilities + m * channels * grid
+            member.forward(input: input, batch: 1, output: out, sigmoid: true, workspace: workspace)
         }
-        if model.members.count > 1 {
-            EnsembleMedian.run(members: UnsafePointer(memberProbabilities), memberCount: model.members.count,
+        if model.networks.count > 1 {
+            EnsembleMedian.run(members: UnsafePointer(memberProbabilities), memberCount: model.networks.count,
                                elementCount: channels * grid, output: probabilities)
         }
     }

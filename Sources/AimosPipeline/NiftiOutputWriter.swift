@@ -70,7 +70,7 @@ public enum NiftiOutputWriter {
     }
 }
 
-func jsonQuoted(_ s: String) -> String {
+public func jsonQuoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {

@@ -89,9 +89,9 @@ final class GoldenFixtureTests: XCTestCase {
                 XCTAssertTrue(processor.prepareInput(volume: volume, slice: Int(slice.int64Value!)))
                 let expectedInput = Array(inputs[(k * grid)..<((k + 1) * grid)])
                 Self.assertClose(processor.input, expectedInput, relative: true, "\(name) model input, slice \(slice)")
-                for (m, member) in g.model.members.enumerated() {
-                    expectedInput.withUnsafeBufferPointer { member.forward(input: $0.baseAddress!, logits: logitBuffer, workspace: processor.workspace) }
-                    let start = (k * g.model.members.count + m) * channels * grid
+                for (m, member) in g.model.networks.enumerated() {
+                    expectedInput.withUnsafeBufferPointer { member.forward(input: $0.baseAddress!, batch: 1, output: logitBuffer, sigmoid: false, workspace: processor.workspace) }
+                    let start = (k * g.model.networks.count + m) * channels * grid
                     Self.assertClose(logitBuffer, Array(logits[start..<(start + channels * grid)]), relative: true,
                                      "\(name) logits, slice \(slice), member \(m)")
                 }

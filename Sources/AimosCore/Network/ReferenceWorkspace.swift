@@ -1,6 +1,6 @@
-/// Scratch memory for one forward pass of one U-Net at one input size: one per worker thread,
+/// The reference backend's scratch memory for one forward pass of one U-Net at one input size: one per worker thread,
 /// reused for every slice, so the forward pass allocates nothing.
-final class UNetWorkspace {
+final class ReferenceWorkspace: NetworkWorkspace {
     let levelSizes: [Int]                        // height (= width) at each level, then the centre
     let concat: [UnsafeMutablePointer<Float>]    // per level: [upsampled | skip], 2 * width channels
     let bufferA: UnsafeMutablePointer<Float>
@@ -9,6 +9,7 @@ final class UNetWorkspace {
     let columnCapacity: Int
     private let arena: BufferArena
     var bytes: Int { arena.bytes }
+    var parts: Int { 1 }
 
     /// Keeps the im2col band of one layer near this size (floats) unless one row needs more.
     static let preferredColumnFloats = 1 << 21
@@ -27,7 +28,7 @@ final class UNetWorkspace {
             for block in blocks {
                 largest = max(largest, block.outChannels * pixels, block.inChannels * pixels)
                 let k = block.inChannels * 9
-                columnNeed = max(columnNeed, min(k * pixels, max(k * sizes[level], UNetWorkspace.preferredColumnFloats)))
+                columnNeed = max(columnNeed, min(k * pixels, max(k * sizes[level], ReferenceWorkspace.preferredColumnFloats)))
             }
         }
         columnCapacity = columnNeed

@@ -1,9 +1,9 @@
 import CBLAS
 
-/// The convolution kernel: 3x3 (padding 1) or 1x1 convolutions as im2col + OpenBLAS sgemm.
+/// The reference backend's convolution: 3x3 (padding 1) or 1x1 convolutions as im2col + OpenBLAS sgemm.
 /// The im2col matrix is built a band of output rows at a time so its buffer stays small
 /// (bounded by `columnCapacity`) whatever the layer width.
-enum Conv2D {
+enum ReferenceConv2D {
     /// Runs `layer` on `input` ([inChannels][height][width]) into `output`
     /// ([outChannels][height][width]); `columns` is scratch of `columnCapacity` floats.
     static func run(_ layer: ConvLayer, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,

@@ -67,4 +67,18 @@ public struct UNetArchitecture: Equatable {
         allBlocks.reduce(0) { $0 + $1.outChannels * $1.inChannels * 9 + 4 * $1.outChannels }
             + outputChannels * 32 + outputChannels
     }
+
+    /// Multiply-accumulates of one forward pass at `inputSize` (the convolutions and the
+    /// classifier; an operation count of 2 per multiply-accumulate gives FLOPs).
+    public func multiplyAccumulates(inputSize: Int, outputChannels: Int) -> Int {
+        var sizes = [inputSize]
+        for _ in 0..<levels { sizes.append(sizes.last! / 2) }
+        var total = 32 * outputChannels * inputSize * inputSize
+        for level in 0..<levels {
+            let pixels = sizes[level] * sizes[level]
+            for b in encoderBlocks(level: level) + decoderBlocks(level: level) { total += b.inChannels * b.outChannels * 9 * pixels }
+        }
+        let c = centerBlock
+        return total + c.inChannels * c.outChannels * 9 * sizes[levels] * sizes[levels]
+    }
 }

@@ -1,5 +1,5 @@
-/// 2x2 max pooling with stride 2; odd sizes drop the last row/column (PyTorch's floor mode).
-enum MaxPool2D {
+/// The reference backend's 2x2 max pooling with stride 2; odd sizes drop the last row/column (PyTorch's floor mode).
+enum ReferenceMaxPool2D {
     static func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     channels: Int, height: Int, width: Int) {
         let outHeight = height / 2, outWidth = width / 2

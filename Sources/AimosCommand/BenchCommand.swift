@@ -1,0 +1,120 @@
+import AimosCore
+import AimosPipeline
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aimos bench`: times the engine on a model with random weights and a float32 volume made in
+/// memory (no files), the way a viewer calls it (AimosModel.segment, behind
+/// aimos_segment_volume): seconds per slice, effective GFLOP/s, the kernel path, peak memory.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the engine on random weights (no files): seconds per slice, GFLOP/s, kernel path, memory.")
+
+    @Option(help: "Architecture: Unet64, Unet128, Unet256, Unet512, Unet768 or Unet1024.")
+    var architecture = "Unet768"
+    @Option(help: "Model input size (slices are made at this size, so no resizing is timed beyond the identity).")
+    var size = 256
+    @Option(help: "Slices per run.")
+    var slices = 8
+    @Option(help: "Threads (0: every core).")
+    var threads = 2
+    @Option(help: "Output classes (background included).")
+    var classes = 11
+    @Option(help: "Timed runs after one warm-up run; the median is reported.")
+    var runs = 3
+    @Option(help: "Kernel path: auto, generic, avx2, avx512 or reference (default: AIMOS_CPU_KERNELS, else auto).")
+    var kernels: String?
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard UNetArchitecture.named(architecture) != nil else { throw ValidationError("unknown architecture '\(architecture)'") }
+        guard (16...1024).contains(size) else { throw ValidationError("--size must be 16 to 1024") }
+        guard (1...4096).contains(slices) else { throw ValidationError("--slices must be 1 to 4096") }
+        guard (0...1024).contains(threads) else { throw ValidationError("--threads must be 0 to 1024") }
+        guard (2...64).contains(classes) else { throw ValidationError("--classes must be 2 to 64") }
+        guard (1...100).contains(runs) else { throw ValidationError("--runs must be 1 to 100") }
+    }
+
+    func run() throws {
+        let arch = UNetArchitecture.named(architecture)!
+        let path: CPUKernelPath? = try kernels.map { name in
+            if name == "auto" { return CPUKernelPath.best }
+            guard let p = CPUKernelPath(rawValue: name) else {
+                throw ValidationError("--kernels '\(name)' is not auto, generic, avx2, avx512 or reference")
+            }
+            guard p.isSupported else { throw AimosError(.unsupported, "this CPU does not support the \(name) kernels") }
+            return p
+        }
+        let loadStart = Clock.now
+        let model = try JobError.at(.model) {
+            try AimosModel(randomWeights: arch, classes: classes, inputSize: size, kernels: path)
+        }
+        let prepareSeconds = Clock.now - loadStart
+        // A smooth float32 volume (a sum of sines), so the z-score and the network see structure.
+        var voxels = [Float](repeating: 0, count: size * size * slices)
+        for z in 0..<slices {
+            for y in 0..<size {
+                for x in 0..<size {
+                    voxels[(z * size + y) * size + x] = sinf(Float(x) * 0.05 + Float(z)) + cosf(Float(y) * 0.07) * 0.5
+                }
+            }
+        }
+        var times: [Double] = []
+        try voxels.withUnsafeBytes { raw in
+            let volume = try VoxelVolume(data: raw.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue,
+                                         dims: [Int64(size), Int64(size), Int64(slices)], spacing: [0.1, 0.1, 0.1])
+            let options = SegmentationOptions(sliceAxis: 2, threads: threads)
+            for run in 0...runs {
+                let start = Clock.now
+                _ = try model.segment(volume, options: options)
+                if run > 0 { times.append(Clock.now - start) }
+            }
+        }
+        let median = times.sorted()[times.count / 2]
+        let perSlice = median / Double(slices)
+        let flops = 2 * Double(arch.multiplyAccumulates(inputSize: size, outputChannels: classes))
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMiB = Double(usage.ru_maxrss) / 1024
+        let usedThreads = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
+        if json {
+            print("{\"architecture\": \"\(arch.name)\", \"size\": \(size), \"slices\": \(slices), \"threads\": \(usedThreads), "
+                + "\"kernels\": \"\(model.kernelPath.rawValue)\", \"cpu\": \(jsonQuoted(CPUKernelPath.cpuDescription)), "
+                + "\"seconds_per_slice\": \(perSlice), \"gflop_per_slice\": \(flops / 1e9), \"gflops\": \(flops / perSlice / 1e9), "
+                + "\"peak_mib\": \(peakMiB), \"prepared_weight_mib\": \(Double(model.preparedWeightBytes) / 1048576), "
+                + "\"prepare_seconds\": \(prepareSeconds), \"runs\": \(times)}")
+        } else {
+            print("cpu:              \(CPUKernelPath.cpuDescription)")
+            print("kernels:          \(model.kernelPath.rawValue) (supported: \(CPUKernelPath.supported.map(\.rawValue).joined(separator: ", ")))")
+            print("model:            \(arch.name), \(classes) classes, input \(size) x \(size), random weights")
+            print("work:             \(slices) slices, \(usedThreads) threads, \(runs) runs after a warm-up (median)")
+            print("seconds per slice: \(fixed(perSlice, 4))")
+            print("GFLOP per slice:  \(fixed(flops / 1e9, 2)) (effective \(fixed(flops / perSlice / 1e9, 1)) GFLOP/s)")
+            print("prepare:          \(fixed(prepareSeconds, 2)) s (weights \(fixed(Double(model.preparedWeightBytes) / 1048576, 1)) MiB as prepared)")
+            print("peak memory:      \(fixed(peakMiB, 1)) MiB (whole process)")
+        }
+    }
+}
+
+/// `x` with `digits` decimals (no Foundation in the command).
+func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (abs(x) * scale).rounded()
+    let whole = Int(scaled / scale), fraction = Int(scaled - Double(whole) * scale)
+    let tail = digits == 0 ? "" : "." + String(repeating: "0", count: max(0, digits - String(fraction).count)) + String(fraction)
+    return (x < 0 && scaled != 0 ? "-" : "") + String(whole) + tail
+}
+
+/// Monotonic seconds.
+enum Clock {
+    static var now: Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,452 @@
+/* The kernels' one source, included once per instruction set by kernels_<isa>.c, which
+ * defines before including it:
+ *   KNAME(name)  the name with the instruction set's suffix
+ *   VL           floats per vector register (4, 8 or 16)
+ *   UR           output pixels (or Winograd tiles) per register tile
+ *   OCB          blocks of 16 output channels per register tile
+ * and wraps it in a target attribute, so the compiler emits that instruction set's vectors.
+ * A register tile keeps UR x OCB x 16 / VL accumulators: 16 of 32 registers on AVX-512,
+ * 12 of 16 on AVX2 and on the generic 4-wide path.
+ * See include/aimos_kernels.h for the layout and for what each kernel computes. */
+
+#include <math.h>
+#include <string.h>
+
+#pragma clang fp contract(fast)
+
+#define NVB (AIMK_BLOCK / VL)   /* vectors per channel block */
+
+typedef float KNAME(vf) __attribute__((vector_size(VL * 4)));
+typedef float KNAME(vfu) __attribute__((vector_size(VL * 4), aligned(4)));
+#define vf KNAME(vf)
+/* Names with a register-tile size in them (two steps, so that UR is expanded first). */
+#define TILE_NAME(base, n) TILE_NAME_(base, n)
+#define TILE_NAME_(base, n) KNAME(base##n)
+#define LOAD(p) (*(const KNAME(vfu) *)(p))
+#define STORE(p, v) (*(KNAME(vfu) *)(p) = (v))
+#define SPLAT(s) ((vf){} + (float)(s))
+#define RELU(v) __builtin_elementwise_max((v), (vf){})
+
+/* The share [begin, end) of `units` that part `part` of `parts` does. */
+static inline void KNAME(share)(long units, int part, int parts, long *begin, long *end) {
+    *begin = units * part / parts;
+    *end = units * (part + 1) / parts;
+}
+
+/* Zeroes the one-pixel border of the blocks [first, first + count) of a padded tensor. */
+static void KNAME(zero_border)(float *t, int first, int count, int height, int width) {
+    const long pw = width + 2, plane = (long)(height + 2) * pw * AIMK_BLOCK;
+    for (int b = first; b < first + count; b++) {
+        float *p = t + b * plane;
+        memset(p, 0, sizeof(float) * pw * AIMK_BLOCK);
+        memset(p + (height + 1) * pw * AIMK_BLOCK, 0, sizeof(float) * pw * AIMK_BLOCK);
+        for (int y = 1; y <= height; y++) {
+            memset(p + y * pw * AIMK_BLOCK, 0, sizeof(float) * AIMK_BLOCK);
+            memset(p + (y * pw + width + 1) * AIMK_BLOCK, 0, sizeof(float) * AIMK_BLOCK);
+        }
+    }
+}
+
+/* Each part zeroes the borders of its own blocks (disjoint from every part's interior). */
+static void KNAME(zero_border_share)(float *t, int blocks, int height, int width, int part, int parts) {
+    long b0, b1;
+    KNAME(share)(blocks, part, parts, &b0, &b1);
+    KNAME(zero_border)(t, (int)b0, (int)(b1 - b0), height, width);
+}
+
+/* ---- 3x3 direct convolution ------------------------------------------------------------ */
+
+/* One register tile: `n` consecutive output pixels of one row x OCB output blocks, over every
+ * input block and tap. in: the padded input at the tile's top-left neighbour; w: the weights
+ * of the tile's first output block; out: the tile's first output pixel in its first block. */
+#define DEFINE_DIRECT_TILE(n) DEFINE_DIRECT_TILE_(n)
+#define DEFINE_DIRECT_TILE_(n)                                                                    \
+static void KNAME(direct_tile_##n)(const float *in, long in_block, long pw, int in_blocks,        \
+                                   const float *w, long w_block, float *out, long out_block,       \
+                                   const float *bias, int relu) {                                 \
+    vf acc[n][OCB][NVB];                                                                          \
+    for (int j = 0; j < OCB; j++)                                                                 \
+        for (int v = 0; v < NVB; v++) {                                                           \
+            vf b = LOAD(bias + j * AIMK_BLOCK + v * VL);                                          \
+            for (int u = 0; u < n; u++) acc[u][j][v] = b;                                         \
+        }                                                                                         \
+    for (int ib = 0; ib < in_blocks; ib++) {                                                      \
+        const float *ip0 = in + ib * in_block;                                                    \
+        const float *wp0 = w + (long)ib * 9 * AIMK_BLOCK * AIMK_BLOCK;                            \
+        for (int tap = 0; tap < 9; tap++) {                                                       \
+            const float *ip = ip0 + ((tap / 3) * pw + tap % 3) * AIMK_BLOCK;                      \
+            const float *wp = wp0 + tap * AIMK_BLOCK * AIMK_BLOCK;                                \
+            for (int ci = 0; ci < AIMK_BLOCK; ci++) {                                             \
+                vf wv[OCB][NVB];                                                                  \
+                for (int j = 0; j < OCB; j++)                                                     \
+                    for (int v = 0; v < NVB; v++)                                                 \
+                        wv[j][v] = LOAD(wp + j * w_block + ci * AIMK_BLOCK + v * VL);             \
+                for (int u = 0; u < n; u++) {                                                     \
+                    vf x = SPLAT(ip[u * AIMK_BLOCK + ci]);                                        \
+                    for (int j = 0; j < OCB; j++)                                                 \
+                        for (int v = 0; v < NVB; v++) acc[u][j][v] += x * wv[j][v];               \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    for (int u = 0; u < n; u++)                                                                   \
+        for (int j = 0; j < OCB; j++)                                                             \
+            for (int v = 0; v < NVB; v++)                                                         \
+                STORE(out + j * out_block + u * AIMK_BLOCK + v * VL,                              \
+                      relu ? RELU(acc[u][j][v]) : acc[u][j][v]);                                  \
+}
+
+DEFINE_DIRECT_TILE(UR)
+#if UR != 4
+DEFINE_DIRECT_TILE(4)
+#endif
+#if UR != 1
+DEFINE_DIRECT_TILE(1)
+#endif
+
+/* Covers one output row with register tiles: full tiles of UR, the last one moved back to end
+ * at the row's end (recomputing a few pixels, which writes the same values again). */
+static void KNAME(direct_row)(const float *in, long in_block, long pw, int in_blocks, const float *w,
+                              long w_block, float *out, long out_block, const float *bias, int relu, int width) {
+#define TILE_AT(n, x) TILE_NAME(direct_tile_, n)(in + (long)(x) * AIMK_BLOCK, in_block, pw, in_blocks, w, w_block, \
+                                              out + (long)(x) * AIMK_BLOCK, out_block, bias, relu)
+    if (width >= UR) {
+        for (int x = 0; x < width; x += UR) TILE_AT(UR, x + UR <= width ? x : width - UR);
+    } else if (width >= 4) {
+        for (int x = 0; x < width; x += 4) TILE_AT(4, x + 4 <= width ? x : width - 4);
+    } else {
+        for (int x = 0; x < width; x++) TILE_AT(1, x);
+    }
+#undef TILE_AT
+}
+
+static void KNAME(conv3x3_direct)(const float *in, int in_channels, float *out, int out_channels,
+                                  int height, int width, const float *weights, const float *bias, int relu,
+                                  int part, int parts) {
+    const long pw = width + 2, block = (long)(height + 2) * pw * AIMK_BLOCK;
+    const int in_blocks = in_channels / AIMK_BLOCK, out_blocks = out_channels / AIMK_BLOCK;
+    const int groups = out_blocks / OCB;
+    const long w_block = (long)in_blocks * 9 * AIMK_BLOCK * AIMK_BLOCK;
+    long begin, end;
+    /* Work units: (output block group, row); a group's rows share its weights in cache. */
+    KNAME(share)((long)groups * height, part, parts, &begin, &end);
+    for (long unit = begin; unit < end; unit++) {
+        const int g = (int)(unit / height), y = (int)(unit % height);
+        KNAME(direct_row)(in + y * pw * AIMK_BLOCK, block, pw, in_blocks, weights + g * OCB * w_block, w_block,
+                          out + g * OCB * block + ((y + 1) * pw + 1) * AIMK_BLOCK, block,
+                          bias + g * OCB * AIMK_BLOCK, relu, width);
+    }
+    KNAME(zero_border_share)(out, out_blocks, height, width, part, parts);
+}
+
+/* ---- first layer: one input channel ---------------------------------------------------- */
+
+static void KNAME(conv3x3_single_input)(const float *in, float *out, int out_channels, int height, int width,
+                                        const float *weights, const float *bias, int part, int parts) {
+    const long pw = width + 2, block = (long)(height + 2) * pw * AIMK_BLOCK;
+    const int out_blocks = out_channels / AIMK_BLOCK;
+    long begin, end;
+    KNAME(share)((long)out_blocks * height, part, parts, &begin, &end);
+    for (long unit = begin; unit < end; unit++) {
+        const int b = (int)(unit / height), y = (int)(unit % height);
+        vf w[9][NVB], bv[NVB];
+        for (int v = 0; v < NVB; v++) {
+            bv[v] = LOAD(bias + b * AIMK_BLOCK + v * VL);
+            for (int tap = 0; tap < 9; tap++) w[tap][v] = LOAD(weights + tap * out_channels + b * AIMK_BLOCK + v * VL);
+        }
+        float *o = out + b * block + ((y + 1) * pw + 1) * AIMK_BLOCK;
+        for (int x = 0; x < width; x++) {
+            const float *ip = in + y * pw + x;
+            for (int v = 0; v < NVB; v++) {
+                vf acc = bv[v];
+                for (int tap = 0; tap < 9; tap++) acc += SPLAT(ip[(tap / 3) * pw + tap % 3]) * w[tap][v];
+                STORE(o + x * AIMK_BLOCK + v * VL, RELU(acc));
+            }
+        }
+    }
+    KNAME(zero_border_share)(out, out_blocks, height, width, part, parts);
+}
+
+/* ---- 3x3 convolution by Winograd F(4x4, 3x3) -------------------------------------------- */
+
+/* B^T d for six inputs (Lavin & Gray 2015). */
+#define WINOGRAD_INPUT_1D(d, r)                                          \
+    do {                                                                 \
+        r[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];                         \
+        r[1] = -4.0f * (d[1] + d[2]) + d[3] + d[4];                      \
+        r[2] = 4.0f * (d[1] - d[2]) - d[3] + d[4];                       \
+        r[3] = 2.0f * (d[3] - d[1]) - d[2] + d[4];                       \
+        r[4] = 2.0f * (d[1] - d[3]) - d[2] + d[4];                       \
+        r[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];                         \
+    } while (0)
+
+/* A^T m for six inputs: four outputs. */
+#define WINOGRAD_OUTPUT_1D(m, o)                                         \
+    do {                                                                 \
+        vf s12 = m[1] + m[2], d12 = m[1] - m[2];                         \
+        vf s34 = m[3] + m[4], d34 = m[3] - m[4];                         \
+        o[0] = m[0] + s12 + s34;                                         \
+        o[1] = d12 + 2.0f * d34;                                         \
+        o[2] = s12 + 4.0f * s34;                                         \
+        o[3] = d12 + 8.0f * d34 + m[5];                                  \
+    } while (0)
+
+/* One register tile of the per-element products: `n` tiles x OCB output blocks,
+ * M[t][co] = sum over ci of V[t][ci] U[ci][co]. */
+#define DEFINE_WINOGRAD_TILE(n) DEFINE_WINOGRAD_TILE_(n)
+#define DEFINE_WINOGRAD_TILE_(n)                                                                  \
+static void KNAME(winograd_gemm_##n)(const float *v_in, int in_channels, const float *u, long u_block, \
+                                     float *m_out, int out_channels) {                            \
+    vf acc[n][OCB][NVB];                                                                          \
+    for (int t = 0; t < n; t++)                                                                   \
+        for (int j = 0; j < OCB; j++)                                                             \
+            for (int v = 0; v < NVB; v++) acc[t][j][v] = (vf){};                                  \
+    for (int ci = 0; ci < in_channels; ci++) {                                                    \
+        vf wv[OCB][NVB];                                                                          \
+        for (int j = 0; j < OCB; j++)                                                             \
+            for (int v = 0; v < NVB; v++) wv[j][v] = LOAD(u + j * u_block + ci * AIMK_BLOCK + v * VL); \
+        for (int t = 0; t < n; t++) {                                                             \
+            vf x = SPLAT(v_in[(long)t * in_channels + ci]);                                       \
+            for (int j = 0; j < OCB; j++)                                                         \
+                for (int v = 0; v < NVB; v++) acc[t][j][v] += x * wv[j][v];                       \
+        }                                                                                         \
+    }                                                                                             \
+    for (int t = 0; t < n; t++)                                                                   \
+        for (int j = 0; j < OCB; j++)                                                             \
+            for (int v = 0; v < NVB; v++)                                                         \
+                STORE(m_out + (long)t * out_channels + j * AIMK_BLOCK + v * VL, acc[t][j][v]);    \
+}
+
+DEFINE_WINOGRAD_TILE(UR)
+#if UR != 1
+DEFINE_WINOGRAD_TILE(1)
+#endif
+
+static void KNAME(conv3x3_winograd)(const float *in, int in_channels, float *out, int out_channels,
+                                    int height, int width, const float *weights, const float *bias, int relu,
+                                    float *scratch, int part, int parts) {
+    const long pw = width + 2, block = (long)(height + 2) * pw * AIMK_BLOCK;
+    const int in_blocks = in_channels / AIMK_BLOCK, out_blocks = out_channels / AIMK_BLOCK;
+    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x;
+    const int tb = AIMK_WINOGRAD_TILE_BLOCK;
+    float *V = scratch;                                            /* [36][tb][in]  */
+    float *M = scratch + (long)AIMK_WINOGRAD_ELEMENTS * tb * in_channels;   /* [36][tb][out] */
+    const long u_block = (long)in_channels * AIMK_BLOCK;
+    long begin, end;
+    KNAME(share)((tiles + tb - 1) / tb, part, parts, &begin, &end);
+    for (long blk = begin; blk < end; blk++) {
+        const int t0 = (int)blk * tb, nt = tiles - t0 < tb ? tiles - t0 : tb;
+        /* Input transform, 16 channels at a time. */
+        for (int t = 0; t < nt; t++) {
+            const int ty = (t0 + t) / tiles_x, tx = (t0 + t) % tiles_x;
+            for (int ib = 0; ib < in_blocks; ib++) {
+                const float *src = in + ib * block + ((long)(4 * ty) * pw + 4 * tx) * AIMK_BLOCK;
+                for (int v = 0; v < NVB; v++) {
+                    vf rows[6][6];
+                    for (int x = 0; x < 6; x++) {
+                        vf d[6], r[6];
+                        for (int y = 0; y < 6; y++) d[y] = LOAD(src + ((long)y * pw + x) * AIMK_BLOCK + v * VL);
+                        WINOGRAD_INPUT_1D(d, r);
+                        for (int i = 0; i < 6; i++) rows[i][x] = r[i];
+                    }
+                    for (int i = 0; i < 6; i++) {
+                        vf r[6];
+                        WINOGRAD_INPUT_1D(rows[i], r);
+                        for (int k = 0; k < 6; k++)
+                            STORE(V + ((long)(i * 6 + k) * tb + t) * in_channels + ib * AIMK_BLOCK + v * VL, r[k]);
+                    }
+                }
+            }
+        }
+        /* The 36 products, each a small matrix product over the input channels. */
+        for (int e = 0; e < AIMK_WINOGRAD_ELEMENTS; e++) {
+            const float *ve = V + (long)e * tb * in_channels;
+            float *me = M + (long)e * tb * out_channels;
+            for (int g = 0; g < out_blocks / OCB; g++) {
+                const float *u = weights + ((long)e * out_blocks + g * OCB) * u_block;
+                if (nt >= UR) {
+                    for (int t = 0; t < nt; t += UR) {
+                        const int s = t + UR <= nt ? t : nt - UR;
+                        TILE_NAME(winograd_gemm_, UR)(ve + (long)s * in_channels, in_channels, u, u_block,
+                                                  me + (long)s * out_channels + g * OCB * AIMK_BLOCK, out_channels);
+                    }
+                } else {
+                    for (int t = 0; t < nt; t++)
+                        KNAME(winograd_gemm_1)(ve + (long)t * in_channels, in_channels, u, u_block,
+                                               me + (long)t * out_channels + g * OCB * AIMK_BLOCK, out_channels);
+                }
+            }
+        }
+        /* Output transform, bias and ReLU. */
+        for (int t = 0; t < nt; t++) {
+            const int ty = (t0 + t) / tiles_x, tx = (t0 + t) % tiles_x;
+            for (int ob = 0; ob < out_blocks; ob++) {
+                float *dst = out + ob * block + ((long)(4 * ty + 1) * pw + 4 * tx + 1) * AIMK_BLOCK;
+                for (int v = 0; v < NVB; v++) {
+                    const long lane = ob * AIMK_BLOCK + v * VL;
+                    vf cols[6][4];
+                    for (int i = 0; i < 6; i++) {
+                        vf m[6], o[4];
+                        for (int k = 0; k < 6; k++) m[k] = LOAD(M + ((long)(i * 6 + k) * tb + t) * out_channels + lane);
+                        WINOGRAD_OUTPUT_1D(m, o);
+                        for (int x = 0; x < 4; x++) cols[i][x] = o[x];
+                    }
+                    const vf b = LOAD(bias + lane);
+                    for (int x = 0; x < 4; x++) {
+                        vf m[6], o[4];
+                        for (int i = 0; i < 6; i++) m[i] = cols[i][x];
+                        WINOGRAD_OUTPUT_1D(m, o);
+                        for (int y = 0; y < 4; y++) {
+                            vf r = o[y] + b;
+                            STORE(dst + ((long)y * pw + x) * AIMK_BLOCK + v * VL, relu ? RELU(r) : r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    KNAME(zero_border_share)(out, out_blocks, height, width, part, parts);
+}
+
+/* ---- 1x1 classifier, sigmoid --------------------------------------------------------- */
+
+/* exp(x) for |x| <= 88: 2^n * e^r with |r| <= ln2 / 2, a degree-6 polynomial for e^r
+ * (relative error below 2e-7). */
+static inline vf KNAME(vexp)(vf x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, SPLAT(-87.0f)), SPLAT(88.0f));
+    vf n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);
+    vf r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    vf p = SPLAT(1.0f / 720);
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    typedef int KNAME(vi) __attribute__((vector_size(VL * 4)));
+    KNAME(vi) bits = (__builtin_convertvector(n, KNAME(vi)) + 127) << 23;
+    vf scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+static void KNAME(classifier_1x1)(const float *in, int in_channels, float *out, int classes,
+                                  int height, int width, const float *weights, const float *bias, int sigmoid,
+                                  int part, int parts) {
+    const long pw = width + 2, block = (long)(height + 2) * pw * AIMK_BLOCK, plane = (long)height * width;
+    const int in_blocks = in_channels / AIMK_BLOCK;
+    long begin, end;
+    KNAME(share)(height, part, parts, &begin, &end);
+    /* VL pixels at a time: for each class, the pixels' sums over the input channels. */
+    float column[VL];
+    for (long y = begin; y < end; y++) {
+        for (int x0 = 0; x0 < width; x0 += VL) {
+            const int n = width - x0 < VL ? width - x0 : VL;
+            for (int c = 0; c < classes; c++) {
+                vf acc = SPLAT(bias[c]);
+                for (int ib = 0; ib < in_blocks; ib++) {
+                    const float *p = in + ib * block + ((y + 1) * pw + x0 + 1) * AIMK_BLOCK;
+                    for (int ci = 0; ci < AIMK_BLOCK; ci++) {
+                        for (int k = 0; k < VL; k++) column[k] = k < n ? p[k * AIMK_BLOCK + ci] : 0;
+                        acc += LOAD(column) * weights[c * in_channels + ib * AIMK_BLOCK + ci];
+                    }
+                }
+                if (sigmoid) acc = 1.0f / (1.0f + KNAME(vexp)(-acc));
+                float lanes[VL];
+                STORE(lanes, acc);
+                memcpy(out + c * plane + y * width + x0, lanes, sizeof(float) * n);
+            }
+        }
+    }
+}
+
+/* ---- pooling and upsampling ------------------------------------------------------------ */
+
+static void KNAME(max_pool_2x2)(const float *in, int channels, int height, int width, float *out,
+                                int part, int parts) {
+    const int oh = height / 2, ow = width / 2, blocks = channels / AIMK_BLOCK;
+    const long ipw = width + 2, iblock = (long)(height + 2) * ipw * AIMK_BLOCK;
+    const long opw = ow + 2, oblock = (long)(oh + 2) * opw * AIMK_BLOCK;
+    long begin, end;
+    KNAME(share)((long)blocks * oh, part, parts, &begin, &end);
+    for (long unit = begin; unit < end; unit++) {
+        const int b = (int)(unit / oh), y = (int)(unit % oh);
+        const float *top = in + b * iblock + ((2 * y + 1) * ipw + 1) * AIMK_BLOCK, *bottom = top + ipw * AIMK_BLOCK;
+        float *o = out + b * oblock + ((y + 1) * opw + 1) * AIMK_BLOCK;
+        for (int x = 0; x < ow; x++)
+            for (int v = 0; v < NVB; v++) {
+                const long i = 2 * x * AIMK_BLOCK + v * VL;
+                vf a = __builtin_elementwise_max(LOAD(top + i), LOAD(top + i + AIMK_BLOCK));
+                vf c = __builtin_elementwise_max(LOAD(bottom + i), LOAD(bottom + i + AIMK_BLOCK));
+                STORE(o + x * AIMK_BLOCK + v * VL, __builtin_elementwise_max(a, c));
+            }
+    }
+    KNAME(zero_border_share)(out, blocks, oh, ow, part, parts);
+}
+
+/* PyTorch's align-corners source position, in float: lower index, upper index, upper weight. */
+static inline void KNAME(source)(int o, int in_size, int out_size, int *lo, int *hi, float *w) {
+    const float scale = out_size > 1 ? (float)(in_size - 1) / (float)(out_size - 1) : 0.0f;
+    const float s = scale * (float)o;
+    int i = (int)s;
+    if (i > in_size - 1) i = in_size - 1;
+    *lo = i;
+    *hi = i < in_size - 1 ? i + 1 : i;
+    *w = s - (float)i;
+}
+
+#pragma clang fp contract(off)
+static void KNAME(upsample_bilinear)(const float *in, int channels, int in_h, int in_w,
+                                     float *out, int out_h, int out_w, int part, int parts) {
+    const int blocks = channels / AIMK_BLOCK;
+    const long ipw = in_w + 2, iblock = (long)(in_h + 2) * ipw * AIMK_BLOCK;
+    const long opw = out_w + 2, oblock = (long)(out_h + 2) * opw * AIMK_BLOCK;
+    long begin, end;
+    KNAME(share)((long)blocks * out_h, part, parts, &begin, &end);
+    for (long unit = begin; unit < end; unit++) {
+        const int b = (int)(unit / out_h), y = (int)(unit % out_h);
+        int y0, y1;
+        float h1;
+        KNAME(source)(y, in_h, out_h, &y0, &y1, &h1);
+        const float h0 = 1 - h1;
+        const float *top = in + b * iblock + ((y0 + 1) * ipw + 1) * AIMK_BLOCK;
+        const float *bottom = in + b * iblock + ((y1 + 1) * ipw + 1) * AIMK_BLOCK;
+        float *o = out + b * oblock + ((y + 1) * opw + 1) * AIMK_BLOCK;
+        for (int x = 0; x < out_w; x++) {
+            int x0, x1;
+            float w1;
+            KNAME(source)(x, in_w, out_w, &x0, &x1, &w1);
+            const float w0 = 1 - w1;
+            for (int v = 0; v < NVB; v++) {
+                const long l = x0 * AIMK_BLOCK + v * VL, u = x1 * AIMK_BLOCK + v * VL;
+                vf r = h0 * (w0 * LOAD(top + l) + w1 * LOAD(top + u)) + h1 * (w0 * LOAD(bottom + l) + w1 * LOAD(bottom + u));
+                STORE(o + x * AIMK_BLOCK + v * VL, r);
+            }
+        }
+    }
+    KNAME(zero_border_share)(out, blocks, out_h, out_w, part, parts);
+}
+#pragma clang fp contract(fast)
+
+static const aimk_kernels KNAME(table) = {
+    .name = KERNEL_PATH_NAME,
+    .conv3x3_single_input = KNAME(conv3x3_single_input),
+    .conv3x3_direct = KNAME(conv3x3_direct),
+    .conv3x3_winograd = KNAME(conv3x3_winograd),
+    .classifier_1x1 = KNAME(classifier_1x1),
+    .max_pool_2x2 = KNAME(max_pool_2x2),
+    .upsample_bilinear = KNAME(upsample_bilinear),
+};
+
+#undef vf
+#undef TILE_NAME
+#undef TILE_NAME_
+#undef DEFINE_DIRECT_TILE
+#undef DEFINE_DIRECT_TILE_
+#undef DEFINE_WINOGRAD_TILE
+#undef DEFINE_WINOGRAD_TILE_
+#undef LOAD
+#undef STORE
+#undef SPLAT
+#undef RELU
+#undef NVB
