@@ -24,8 +24,16 @@ typedef float KNAME(vfu) __attribute__((vector_size(VL * 4), aligned(4)));
 #define TILE_NAME_(base, n) KNAME(base##n)
 #define LOAD(p) (*(const KNAME(vfu) *)(p))
 #define STORE(p, v) (*(KNAME(vfu) *)(p) = (v))
-#define SPLAT(s) ((vf){} + (float)(s))
+#define SPLAT(s) KNAME(splat)(s)
 #define RELU(v) __builtin_elementwise_max((v), (vf){})
+
+/* s in every lane: one broadcast (adding s to a zero vector would cost an addition, as
+ * 0 + -0 is not -0). */
+static inline vf KNAME(splat)(float s) {
+    vf r;
+    for (int i = 0; i < VL; i++) r[i] = s;
+    return r;
+}
 
 /* The share [begin, end) of `units` that part `part` of `parts` does. */
 static inline void KNAME(share)(long units, int part, int parts, long *begin, long *end) {

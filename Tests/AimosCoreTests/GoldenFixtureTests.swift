@@ -4,14 +4,15 @@ import XCTest
 
 /// Parity with the PyTorch reference of the published AIMOS pipeline
 /// (aimos-make-golden-fixtures): model inputs after resize and z-score, logits of every
-/// member, labels, probabilities and uncertainty on the scan grid.
+/// member, labels, probabilities and uncertainty on the scan grid. Every case runs on every
+/// kernel path this CPU supports (CPUKernelPath.supported: the reference and the own kernels).
 final class GoldenFixtureTests: XCTestCase {
     static let tolerance: Float = 1e-4
 
     struct Golden {
         let file: SafeTensorsFile
         let spec: JSONValue
-        let model: AimosModel
+        let modelFile: SafeTensorsFile
         let volumeBytes: [UInt8]
         let dtype: VoxelVolume.DType
         let dims: [Int]
@@ -28,19 +29,19 @@ final class GoldenFixtureTests: XCTestCase {
         let file = try SafeTensorsFile(path: fixtureURL("\(name).golden.safetensors").path)
         let spec = try JSONValue.parse(Array(file.metadata["case"]!.utf8))
         let aimos = spec["aimos"]!
-        let model: AimosModel
+        let modelFile: SafeTensorsFile
         if spec["weights"]?.stringValue == "file" {
-            model = try AimosModel(path: fixtureURL(spec["model"]!.stringValue!).path)
+            modelFile = try SafeTensorsFile(path: fixtureURL(spec["model"]!.stringValue!).path)
         } else {
             let architecture = UNetArchitecture.named(aimos["architecture"]!.stringValue!)!
             let json = try ModelMetadata(json: encode(aimos))
             let bytes = TestWeights.modelFile(architecture: architecture, metadataJSON: encode(aimos),
                                               outputChannels: json.outputChannels)
-            model = try AimosModel(safetensors: SafeTensorsFile(bytes: bytes))
+            modelFile = try SafeTensorsFile(bytes: bytes)
         }
         let dtypes: [String: VoxelVolume.DType] = ["uint8": .uint8, "int16": .int16, "uint16": .uint16,
                                                    "int32": .int32, "float32": .float32, "float64": .float64]
-        return Golden(file: file, spec: spec, model: model,
+        return Golden(file: file, spec: spec, modelFile: modelFile,
                       volumeBytes: Array(file.rawBytes(file.tensors["volume"]!)),
                       dtype: dtypes[spec["dtype"]!.stringValue!]!,
                       dims: spec["dims"]!.arrayValue!.map { Int($0.int64Value!) },
@@ -71,27 +72,33 @@ final class GoldenFixtureTests: XCTestCase {
                   file: file, line: line)
     }
 
-    func check(_ name: String) throws {
-        let g = try Self.loadGolden(name)
+    func check(_ caseName: String) throws {
+        let g = try Self.loadGolden(caseName)
+        for path in CPUKernelPath.supported {
+            try check(g, name: "\(caseName) [\(path.rawValue) kernels]", model: AimosModel(safetensors: g.modelFile, kernels: path))
+        }
+    }
+
+    func check(_ g: Golden, name: String, model: AimosModel) throws {
         let axis = Int(g.spec["axis"]!.int64Value!)
         try g.volumeBytes.withUnsafeBytes { raw in
             let volume = try VoxelVolume(data: raw.baseAddress, dtypeRaw: g.dtype.rawValue,
                                          dims: g.dims.map(Int64.init), spacing: g.spacing)
             // Preprocessing and every member's logits on the slices the reference kept.
             let geometry = SliceGeometry(dims: g.dims, axis: axis)
-            let processor = try SliceProcessor(model: g.model, geometry: geometry, keepProbabilities: false)
+            let processor = try SliceProcessor(model: model, geometry: geometry, keepProbabilities: false)
             let inputs = try g.floats("model_input"), logits = try g.floats("logits")
-            let grid = g.model.metadata.values.inputSize * g.model.metadata.values.inputSize
-            let channels = g.model.metadata.values.outputChannels
+            let grid = model.metadata.values.inputSize * model.metadata.values.inputSize
+            let channels = model.metadata.values.outputChannels
             let logitBuffer = UnsafeMutablePointer<Float>.allocate(capacity: channels * grid)
             defer { logitBuffer.deallocate() }
             for (k, slice) in g.spec["checked_slices"]!.arrayValue!.enumerated() {
                 XCTAssertTrue(processor.prepareInput(volume: volume, slice: Int(slice.int64Value!)))
                 let expectedInput = Array(inputs[(k * grid)..<((k + 1) * grid)])
                 Self.assertClose(processor.input, expectedInput, relative: true, "\(name) model input, slice \(slice)")
-                for (m, member) in g.model.networks.enumerated() {
+                for (m, member) in model.networks.enumerated() {
                     expectedInput.withUnsafeBufferPointer { member.forward(input: $0.baseAddress!, batch: 1, output: logitBuffer, sigmoid: false, workspace: processor.workspace) }
-                    let start = (k * g.model.networks.count + m) * channels * grid
+                    let start = (k * model.networks.count + m) * channels * grid
                     Self.assertClose(logitBuffer, Array(logits[start..<(start + channels * grid)]), relative: true,
                                      "\(name) logits, slice \(slice), member \(m)")
                 }
@@ -100,23 +107,23 @@ final class GoldenFixtureTests: XCTestCase {
                 XCTAssertFalse(processor.prepareInput(volume: volume, slice: Int(flat)), "slice \(flat) is flat")
             }
             // The whole pipeline, on two workers.
-            let result = try g.model.segment(volume, options: SegmentationOptions(sliceAxis: axis, threads: 2, keepProbabilities: true))
+            let result = try model.segment(volume, options: SegmentationOptions(sliceAxis: axis, threads: 2, keepProbabilities: true))
             let expectedLabels = Array(g.file.rawBytes(g.file.tensors["labels"]!))
             let mismatches = (0..<result.voxelCount).filter { result.labels[$0] != expectedLabels[$0] }
             XCTAssertEqual(mismatches.count, 0, "\(name): labels differ at \(mismatches.prefix(5))")
             let probabilities = try g.floats("probabilities")
-            for c in 0..<g.model.classes.count {
+            for c in 0..<model.classes.count {
                 Self.assertClose(result.probabilities[c], Array(probabilities[(c * result.voxelCount)..<((c + 1) * result.voxelCount)]),
                                  relative: false, "\(name) probabilities of class \(c)")
             }
-            if g.model.hasUncertainty {
+            if model.hasUncertainty {
                 Self.assertClose(result.uncertainty!, try g.floats("uncertainty"), relative: false, "\(name) uncertainty")
             } else {
                 XCTAssertNil(result.uncertainty)
             }
             // Volumes: an independent count of the reference labels.
             let voxelMM3 = g.spacing.reduce(1, *)
-            for c in 0..<g.model.classes.count {
+            for c in 0..<model.classes.count {
                 let count = expectedLabels.filter { Int($0) == c }.count
                 XCTAssertEqual(result.volumeMM3(classIndex: c), Double(count) * voxelMM3, accuracy: 1e-9 * max(1, Double(count)))
             }
