@@ -81,10 +81,12 @@ struct BenchCommand: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let peakMiB = Double(usage.ru_maxrss) / 1024
         let usedThreads = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
+        let peak = CPUKernelPath.measuredPeakGFLOPs(path: model.kernelPath, threads: usedThreads)
         if json {
             print("{\"architecture\": \"\(arch.name)\", \"size\": \(size), \"slices\": \(slices), \"threads\": \(usedThreads), "
                 + "\"kernels\": \"\(model.kernelPath.rawValue)\", \"cpu\": \(jsonQuoted(CPUKernelPath.cpuDescription)), "
                 + "\"seconds_per_slice\": \(perSlice), \"gflop_per_slice\": \(flops / 1e9), \"gflops\": \(flops / perSlice / 1e9), "
+                + "\"machine_peak_gflops\": \(peak), \"fraction_of_peak\": \(flops / perSlice / 1e9 / peak), "
                 + "\"peak_mib\": \(peakMiB), \"prepared_weight_mib\": \(Double(model.preparedWeightBytes) / 1048576), "
                 + "\"prepare_seconds\": \(prepareSeconds), \"runs\": \(times)}")
         } else {
@@ -94,6 +96,7 @@ struct BenchCommand: ParsableCommand {
             print("work:             \(slices) slices, \(usedThreads) threads, \(runs) runs after a warm-up (median)")
             print("seconds per slice: \(fixed(perSlice, 4))")
             print("GFLOP per slice:  \(fixed(flops / 1e9, 2)) (effective \(fixed(flops / perSlice / 1e9, 1)) GFLOP/s)")
+            print("machine peak:     \(fixed(peak, 1)) GFLOP/s on \(usedThreads) threads (FMA loop); effective/peak \(fixed(flops / perSlice / 1e9 / peak, 2))")
             print("prepare:          \(fixed(prepareSeconds, 2)) s (weights \(fixed(Double(model.preparedWeightBytes) / 1048576, 1)) MiB as prepared)")
             print("peak memory:      \(fixed(peakMiB, 1)) MiB (whole process)")
         }

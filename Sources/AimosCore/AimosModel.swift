@@ -45,7 +45,8 @@ public final class AimosModel {
         var networks: [PreparedNetwork] = []
         for member in 0..<meta.ensembleMembers {
             let prefix = meta.ensembleMembers > 1 ? "member\(member)." : ""
-            let net = try UNet(architecture: meta.architecture, outputChannels: meta.outputChannels) { key, shape in
+            networks.append(try NetworkBackend.prepare(architecture: meta.architecture, outputChannels: meta.outputChannels,
+                                                       inputSize: meta.inputSize, path: path) { key, shape in
                 let name = prefix + key
                 guard let info = file.tensors[name] else {
                     throw AimosError.format("\(origin): missing tensor '\(name)' (\(meta.architecture.name), \(meta.outputChannels) output channels)")
@@ -59,8 +60,7 @@ public final class AimosModel {
                 }
                 used.insert(name)
                 return values
-            }
-            networks.append(try NetworkBackend.prepare(net, inputSize: meta.inputSize, path: path))
+            })
         }
         // A float tensor the architecture does not use means the file is for another architecture
         // (or another member count); integer tensors such as num_batches_tracked are ignored.
@@ -93,14 +93,14 @@ public final class AimosModel {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return Float(Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)) * 2 - 1
         }
-        let net = try UNet(architecture: architecture, outputChannels: classes) { key, shape in
+        networks = [try NetworkBackend.prepare(architecture: architecture, outputChannels: classes, inputSize: inputSize,
+                                               path: path) { key, shape in
             let count = shape.reduce(1, *)
             if key.hasSuffix("running_var") || key.hasSuffix("bn.weight") { return [Float](repeating: 1, count: count) }
             if key.hasSuffix("running_mean") || key.hasSuffix("bn.bias") { return [Float](repeating: 0, count: count) }
             let bound = key.hasSuffix("weight") ? Float((6.0 / Double(shape.dropFirst().reduce(1, *))).squareRoot()) : 0.1
             return (0..<count).map { _ in uniform() * bound }
-        }
-        networks = [try NetworkBackend.prepare(net, inputSize: inputSize, path: path)]
+        }]
         kernelPath = path
         metadata = AimosMetadataView(values: meta, parameterCount: architecture.parameterCount(outputChannels: classes),
                                      fileBytes: 0)

@@ -70,3 +70,37 @@ private extension String {
         String(unicodeScalars.prefix(40).map { $0.value >= 32 && $0.value < 127 ? Character($0) : "?" })
     }
 }
+
+extension CPUKernelPath {
+    /// The machine's fp32 peak on `threads` threads, measured: independent multiply-adds on
+    /// this path's vectors (the best own path's for the reference), for about `seconds`.
+    public static func measuredPeakGFLOPs(path: CPUKernelPath, threads: Int, seconds: Double = 0.3) -> Double {
+        guard let table = (path.table ?? best.table)?.pointee else { return 0 }
+        func clock() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        }
+        // Calibrate one thread's iteration count to the time asked for.
+        var iterations = 1 << 20
+        while true {
+            let start = clock()
+            _ = table.fma_peak(iterations)
+            let elapsed = clock() - start
+            if elapsed > seconds / 4 || iterations > 1 << 34 {
+                iterations = Int(Double(iterations) * seconds / max(elapsed, 1e-9))
+                break
+            }
+            iterations *= 4
+        }
+        let workers = max(1, threads)
+        let lock = Lock()
+        var flops = 0.0
+        let start = clock()
+        ParallelFor.run(workers: workers) { _ in
+            let done = table.fma_peak(iterations)
+            lock.run { flops += done }
+        }
+        return flops / (clock() - start) / 1e9
+    }
+}

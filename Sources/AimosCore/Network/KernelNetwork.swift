@@ -17,23 +17,30 @@ final class KernelNetwork: PreparedNetwork {
     private let arena: BufferArena
     let weightBytes: Int
 
-    init(net: UNet, inputSize: Int, path: CPUKernelPath, kernels: UnsafePointer<aimk_kernels>) throws {
-        let sizes = KernelWorkspace.levelSizes(levels: net.architecture.levels, inputSize: inputSize)
+    /// Reads, folds and prepares one layer at a time, so that a layer's plain weights are gone
+    /// before the next is read (loading needs the file and the prepared weights, little more).
+    init(architecture: UNetArchitecture, outputChannels: Int, inputSize: Int, path: CPUKernelPath,
+         kernels: UnsafePointer<aimk_kernels>, tensor: UNet.TensorSource) throws {
+        let sizes = KernelWorkspace.levelSizes(levels: architecture.levels, inputSize: inputSize)
         let arena = BufferArena()
-        architecture = net.architecture
+        func prepared(_ block: UNetArchitecture.ConvBlock, size: Int) throws -> PreparedConvolution {
+            try PreparedConvolution(UNet.foldedBlock(block, tensor), size: size, arena: arena)
+        }
+        self.architecture = architecture
         self.inputSize = inputSize
         kernelPath = path
         self.kernels = kernels.pointee
-        encoder = try net.encoder.enumerated().map { level, layers in
-            try layers.map { try PreparedConvolution($0, size: sizes[level], arena: arena) }
+        encoder = try (0..<architecture.levels).map { level in
+            try architecture.encoderBlocks(level: level).map { try prepared($0, size: sizes[level]) }
         }
-        center = try PreparedConvolution(net.center, size: sizes[net.architecture.levels], arena: arena)
-        decoder = try net.decoder.enumerated().map { level, layers in
-            try layers.map { try PreparedConvolution($0, size: sizes[level], arena: arena) }
+        center = try prepared(architecture.centerBlock, size: sizes[architecture.levels])
+        decoder = try (0..<architecture.levels).map { level in
+            try architecture.decoderBlocks(level: level).map { try prepared($0, size: sizes[level]) }
         }
-        classes = net.classifier.outChannels
-        classifierWeights = net.classifier.weights
-        classifierBias = net.classifier.bias
+        let classifier = try UNet.classifier(outputChannels: outputChannels, tensor)
+        classes = outputChannels
+        classifierWeights = classifier.weights
+        classifierBias = classifier.bias
         self.arena = arena
         weightBytes = arena.bytes + 4 * (classifierWeights.count + classifierBias.count)
     }

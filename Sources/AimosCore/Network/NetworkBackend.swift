@@ -22,12 +22,18 @@ protocol NetworkWorkspace: AnyObject {
 }
 
 enum NetworkBackend {
-    /// Prepares one member's weights for `path` at the model's input size.
-    static func prepare(_ net: UNet, inputSize: Int, path: CPUKernelPath) throws -> PreparedNetwork {
-        if path == .reference { return ReferenceNetwork(net: net, inputSize: inputSize) }
+    /// Reads one member's weights from `tensor` and prepares them for `path` at the model's
+    /// input size.
+    static func prepare(architecture: UNetArchitecture, outputChannels: Int, inputSize: Int, path: CPUKernelPath,
+                        tensor: UNet.TensorSource) throws -> PreparedNetwork {
+        if path == .reference {
+            return ReferenceNetwork(net: try UNet(architecture: architecture, outputChannels: outputChannels, tensor: tensor),
+                                    inputSize: inputSize)
+        }
         guard let table = path.table else {
             throw AimosError(.unsupported, "the \(path.rawValue) kernels do not run on this CPU (\(CPUKernelPath.cpuDescription))")
         }
-        return try KernelNetwork(net: net, inputSize: inputSize, path: path, kernels: table)
+        return try KernelNetwork(architecture: architecture, outputChannels: outputChannels, inputSize: inputSize,
+                                 path: path, kernels: table, tensor: tensor)
     }
 }

@@ -50,7 +50,7 @@ typedef struct aimk_kernels {
                              int height, int width, const float *weights, const float *bias, int relu,
                              float *scratch, int part, int parts);
 
-    /** 1x1 classifier on 32 channels into planar outputs [classes][H][W], with the logistic
+    /** 1x1 classifier on in_channels (at most 128) channels into planar outputs [classes][H][W], with the logistic
      *  sigmoid applied when `sigmoid` is set. weights: [classes][32]. */
     void (*classifier_1x1)(const float *in, int in_channels, float *out, int classes,
                            int height, int width, const float *weights, const float *bias, int sigmoid,
@@ -64,6 +64,10 @@ typedef struct aimk_kernels {
      *  in_h x in_w -> out_h x out_w for `channels` channels. */
     void (*upsample_bilinear)(const float *in, int channels, int in_h, int in_w,
                               float *out, int out_h, int out_w, int part, int parts);
+
+    /** `iterations` rounds of independent multiply-adds on full vectors; returns the
+     *  floating-point operations done (time it for the machine's peak). */
+    double (*fma_peak)(long iterations);
 } aimk_kernels;
 
 /** The kernel tables; NULL where this build or this CPU cannot run them. */
