@@ -33,6 +33,15 @@ final class ThreadTeam {
             pthread_mutex_destroy(&mutex)
         }
 
+        /// Runs the current body; its reference is dropped on return, before the part counts as
+        /// done (run's withoutActuallyEscaping checks that no thread still holds it).
+        private func runCurrent(part: Int) {
+            pthread_mutex_lock(&mutex)
+            let body = self.body!
+            pthread_mutex_unlock(&mutex)
+            body(part)
+        }
+
         func work(part: Int) {
             var seen = 0
             while true {
@@ -40,9 +49,8 @@ final class ThreadTeam {
                 while generation == seen && !stopping { pthread_cond_wait(&wake, &mutex) }
                 if stopping { pthread_mutex_unlock(&mutex); return }
                 seen = generation
-                let body = self.body!
                 pthread_mutex_unlock(&mutex)
-                body(part)
+                runCurrent(part: part)
                 pthread_mutex_lock(&mutex)
                 pending -= 1
                 if pending == 0 { pthread_cond_signal(&finished) }
