@@ -8,8 +8,13 @@ Runtime on the CPU in one run, on the same weights, and prints the ratios.
 aimos is timed from the volume to the label map (resize, z-score, network, sigmoid, argmax,
 resampling), so its figure includes work the peers are spared: they are timed on the network
 and the sigmoid only, on a batch of z-scored slices. The ONNX file is exported from the same
-PyTorch module (opset 17, dynamic batch). Each engine runs once to warm up, then --runs times;
-the median is reported. --kernels times aimos on each listed kernel path (AIMOS_CPU_KERNELS).
+PyTorch module (opset 17, dynamic batch). --kernels times aimos on each listed kernel path
+(AIMOS_CPU_KERNELS, one model loaded per path).
+
+Every engine runs once to warm up; then --runs rounds, each running every engine in turn (once
+untimed, then timed: the first run after another engine's is slowed by that engine's spinning
+threads and memory), so that a shared machine's drift falls on all of them alike. Reported: each engine's median
+time, and the median over rounds of its ratio to ONNX Runtime and to PyTorch in that round.
 """
 import argparse
 import ctypes
@@ -44,14 +49,14 @@ def cpu_model():
     return name, [f for f in wanted if f in flags]
 
 
-def median_time(fn, runs):
+def timed(fn):
+    # The first run after another engine's is slower (another engine's threads still spinning,
+    # its memory still to be faulted back in): run once untimed, after a pause, then time.
+    time.sleep(0.3)
     fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def make_model(architecture, size, classes, directory):
@@ -65,11 +70,13 @@ def make_model(architecture, size, classes, directory):
     return net, path
 
 
-def time_aimos(model_path, volume, threads, runs, kernels):
+def aimos_runner(model_path, volume, threads, kernels):
+    """aimos on one kernel path (the path is fixed when the model is loaded)."""
     import aimos
     os.environ["AIMOS_CPU_KERNELS"] = kernels
-    with aimos.Model(model_path) as model:
-        return median_time(lambda: model.segment(volume, 0.1, orientation="none", slice_axis=2, threads=threads), runs)
+    model = aimos.Model(model_path)
+    os.environ.pop("AIMOS_CPU_KERNELS")
+    return model, lambda: model.segment(volume, 0.1, orientation="none", slice_axis=2, threads=threads)
 
 
 def main():
@@ -99,12 +106,16 @@ def main():
         results = {"architecture": args.architecture, "size": args.size, "slices": args.slices,
                    "threads": args.threads, "cpu": name, "flags": flags,
                    "torch": torch.__version__, "onnxruntime": ort.__version__}
+        runners, models = {}, []
         for kernels in args.kernels.split(","):
-            results[f"aimos_{kernels}"] = time_aimos(model_path, volume, args.threads, args.runs, kernels) / args.slices
-
+            model, run = aimos_runner(model_path, volume, args.threads, kernels)
+            models.append(model)
+            runners[f"aimos_{kernels}"] = run
         if not args.no_pytorch:
-            with torch.no_grad():
-                results["pytorch"] = median_time(lambda: torch.sigmoid(net(batch)), args.runs) / args.slices
+            def run_torch():
+                with torch.no_grad():
+                    return torch.sigmoid(net(batch))
+            runners["pytorch"] = run_torch
 
         onnx_path = os.path.join(tmp, "model.onnx")
         torch.onnx.export(net, batch[:1], onnx_path, input_names=["x"], output_names=["y"],
@@ -119,17 +130,27 @@ def main():
         def run_onnx():
             y = session.run(None, {"x": feed})[0]
             return 1 / (1 + np.exp(-y))
-        results["onnxruntime"] = median_time(run_onnx, args.runs) / args.slices
+        runners["onnxruntime"] = run_onnx
+
+        for run in runners.values():
+            run()
+        rounds = [{key: timed(run) / args.slices for key, run in runners.items()} for _ in range(args.runs)]
+        for key in runners:
+            results[key] = statistics.median(r[key] for r in rounds)
+            results[f"{key}_vs_onnxruntime"] = statistics.median(r[key] / r["onnxruntime"] for r in rounds)
+            if "pytorch" in runners:
+                results[f"{key}_vs_pytorch"] = statistics.median(r[key] / r["pytorch"] for r in rounds)
+        results["rounds"] = rounds
+        for model in models:
+            model.close()
 
     print(f"cpu: {name} ({' '.join(flags)}); {args.architecture} at {args.size}, {args.slices} slices, {args.threads} threads")
-    print(f"{'engine':<20} {'s/slice':>9} {'/ ONNX Runtime':>15} {'/ PyTorch':>10}")
-    for key in [k for k in results if k.startswith("aimos_")] + ["pytorch", "onnxruntime"]:
+    print(f"{'engine':<20} {'s/slice':>9} {'/ ONNX Runtime':>15} {'/ PyTorch':>10}   (ratios: median over {args.runs} rounds)")
+    for key in [k for k in results if k.startswith("aimos_") and "_vs_" not in k] + ["pytorch", "onnxruntime"]:
         if key not in results:
             continue
-        t = results[key]
-        vs_ort = t / results["onnxruntime"]
-        vs_pt = t / results["pytorch"] if "pytorch" in results else float("nan")
-        print(f"{key:<20} {t:9.4f} {vs_ort:15.2f} {vs_pt:10.2f}")
+        vs_pt = results.get(f"{key}_vs_pytorch", float("nan"))
+        print(f"{key:<20} {results[key]:9.4f} {results[key + '_vs_onnxruntime']:15.2f} {vs_pt:10.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
