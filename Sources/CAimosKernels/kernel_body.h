@@ -230,90 +230,146 @@ DEFINE_WINOGRAD_TILE(UR)
 DEFINE_WINOGRAD_TILE(1)
 #endif
 
-static void KNAME(conv3x3_winograd)(const float *in, int in_channels, float *out, int out_channels,
-                                    int height, int width, const float *weights, const float *bias, int relu,
-                                    float *scratch, int part, int parts) {
-    const long pw = width + 2, block = (long)(height + 2) * pw * AIMK_BLOCK;
-    const int in_blocks = in_channels / AIMK_BLOCK, out_blocks = out_channels / AIMK_BLOCK;
-    const int tiles_x = width / 4, tiles = (height / 4) * tiles_x;
+/* The geometry of one Winograd convolution. */
+typedef struct {
+    long pw, block;
+    int in_channels, out_channels, in_blocks, out_blocks, tiles_x, tiles;
+} KNAME(wgeom);
+
+static KNAME(wgeom) KNAME(winograd_geometry)(int in_channels, int out_channels, int height, int width) {
+    KNAME(wgeom) g;
+    g.pw = width + 2;
+    g.block = (long)(height + 2) * g.pw * AIMK_BLOCK;
+    g.in_channels = in_channels;
+    g.out_channels = out_channels;
+    g.in_blocks = in_channels / AIMK_BLOCK;
+    g.out_blocks = out_channels / AIMK_BLOCK;
+    g.tiles_x = width / 4;
+    g.tiles = (height / 4) * g.tiles_x;
+    return g;
+}
+
+/* Input transform of the units [u0, u1) of a tile block starting at tile t0, a unit being
+ * (tile, input block): V[36][tb][in] = B^T d B, 16 channels at a time. */
+static void KNAME(winograd_input)(const KNAME(wgeom) *g, const float *in, int t0, float *V, long u0, long u1) {
     const int tb = AIMK_WINOGRAD_TILE_BLOCK;
-    float *V = scratch;                                            /* [36][tb][in]  */
-    float *M = scratch + (long)AIMK_WINOGRAD_ELEMENTS * tb * in_channels;   /* [36][tb][out] */
-    const long u_block = (long)in_channels * AIMK_BLOCK;
-    long begin, end;
-    KNAME(share)((tiles + tb - 1) / tb, part, parts, &begin, &end);
-    for (long blk = begin; blk < end; blk++) {
-        const int t0 = (int)blk * tb, nt = tiles - t0 < tb ? tiles - t0 : tb;
-        /* Input transform, 16 channels at a time. */
-        for (int t = 0; t < nt; t++) {
-            const int ty = (t0 + t) / tiles_x, tx = (t0 + t) % tiles_x;
-            for (int ib = 0; ib < in_blocks; ib++) {
-                const float *src = in + ib * block + ((long)(4 * ty) * pw + 4 * tx) * AIMK_BLOCK;
-                for (int v = 0; v < NVB; v++) {
-                    vf rows[6][6];
-                    for (int x = 0; x < 6; x++) {
-                        vf d[6], r[6];
-                        for (int y = 0; y < 6; y++) d[y] = LOAD(src + ((long)y * pw + x) * AIMK_BLOCK + v * VL);
-                        WINOGRAD_INPUT_1D(d, r);
-                        for (int i = 0; i < 6; i++) rows[i][x] = r[i];
-                    }
-                    for (int i = 0; i < 6; i++) {
-                        vf r[6];
-                        WINOGRAD_INPUT_1D(rows[i], r);
-                        for (int k = 0; k < 6; k++)
-                            STORE(V + ((long)(i * 6 + k) * tb + t) * in_channels + ib * AIMK_BLOCK + v * VL, r[k]);
-                    }
-                }
+    for (long unit = u0; unit < u1; unit++) {
+        const int t = (int)(unit / g->in_blocks), ib = (int)(unit % g->in_blocks);
+        const int ty = (t0 + t) / g->tiles_x, tx = (t0 + t) % g->tiles_x;
+        const float *src = in + ib * g->block + ((long)(4 * ty) * g->pw + 4 * tx) * AIMK_BLOCK;
+        for (int v = 0; v < NVB; v++) {
+            vf rows[6][6];
+            for (int x = 0; x < 6; x++) {
+                vf d[6], r[6];
+                for (int y = 0; y < 6; y++) d[y] = LOAD(src + ((long)y * g->pw + x) * AIMK_BLOCK + v * VL);
+                WINOGRAD_INPUT_1D(d, r);
+                for (int i = 0; i < 6; i++) rows[i][x] = r[i];
+            }
+            for (int i = 0; i < 6; i++) {
+                vf r[6];
+                WINOGRAD_INPUT_1D(rows[i], r);
+                for (int k = 0; k < 6; k++)
+                    STORE(V + ((long)(i * 6 + k) * tb + t) * g->in_channels + ib * AIMK_BLOCK + v * VL, r[k]);
             }
         }
-        /* The 36 products, each a small matrix product over the input channels. */
-        for (int e = 0; e < AIMK_WINOGRAD_ELEMENTS; e++) {
-            const float *ve = V + (long)e * tb * in_channels;
-            float *me = M + (long)e * tb * out_channels;
-            for (int g = 0; g < out_blocks / OCB; g++) {
-                const float *u = weights + ((long)e * out_blocks + g * OCB) * u_block;
-                if (nt >= UR) {
-                    for (int t = 0; t < nt; t += UR) {
-                        const int s = t + UR <= nt ? t : nt - UR;
-                        TILE_NAME(winograd_gemm_, UR)(ve + (long)s * in_channels, in_channels, u, u_block,
-                                                  me + (long)s * out_channels + g * OCB * AIMK_BLOCK, out_channels);
-                    }
-                } else {
-                    for (int t = 0; t < nt; t++)
-                        KNAME(winograd_gemm_1)(ve + (long)t * in_channels, in_channels, u, u_block,
-                                               me + (long)t * out_channels + g * OCB * AIMK_BLOCK, out_channels);
-                }
+    }
+}
+
+/* The products of the units [u0, u1), a unit being (element, group of OCB output blocks):
+ * M[e][t][out] = sum over in of V[e][t][in] U[e][in][out], for the block's nt tiles. */
+static void KNAME(winograd_products)(const KNAME(wgeom) *g, const float *weights, const float *V, float *M, int nt,
+                                     long u0, long u1) {
+    const int tb = AIMK_WINOGRAD_TILE_BLOCK, groups = g->out_blocks / OCB;
+    const long u_block = (long)g->in_channels * AIMK_BLOCK;
+    for (long unit = u0; unit < u1; unit++) {
+        const int e = (int)(unit / groups), grp = (int)(unit % groups);
+        const float *ve = V + (long)e * tb * g->in_channels;
+        float *me = M + (long)e * tb * g->out_channels + grp * OCB * AIMK_BLOCK;
+        const float *u = weights + ((long)e * g->out_blocks + grp * OCB) * u_block;
+        if (nt >= UR) {
+            for (int t = 0; t < nt; t += UR) {
+                const int s = t + UR <= nt ? t : nt - UR;
+                TILE_NAME(winograd_gemm_, UR)(ve + (long)s * g->in_channels, g->in_channels, u, u_block,
+                                              me + (long)s * g->out_channels, g->out_channels);
             }
+        } else {
+            for (int t = 0; t < nt; t++)
+                KNAME(winograd_gemm_1)(ve + (long)t * g->in_channels, g->in_channels, u, u_block,
+                                       me + (long)t * g->out_channels, g->out_channels);
         }
-        /* Output transform, bias and ReLU. */
-        for (int t = 0; t < nt; t++) {
-            const int ty = (t0 + t) / tiles_x, tx = (t0 + t) % tiles_x;
-            for (int ob = 0; ob < out_blocks; ob++) {
-                float *dst = out + ob * block + ((long)(4 * ty + 1) * pw + 4 * tx + 1) * AIMK_BLOCK;
-                for (int v = 0; v < NVB; v++) {
-                    const long lane = ob * AIMK_BLOCK + v * VL;
-                    vf cols[6][4];
-                    for (int i = 0; i < 6; i++) {
-                        vf m[6], o[4];
-                        for (int k = 0; k < 6; k++) m[k] = LOAD(M + ((long)(i * 6 + k) * tb + t) * out_channels + lane);
-                        WINOGRAD_OUTPUT_1D(m, o);
-                        for (int x = 0; x < 4; x++) cols[i][x] = o[x];
-                    }
-                    const vf b = LOAD(bias + lane);
-                    for (int x = 0; x < 4; x++) {
-                        vf m[6], o[4];
-                        for (int i = 0; i < 6; i++) m[i] = cols[i][x];
-                        WINOGRAD_OUTPUT_1D(m, o);
-                        for (int y = 0; y < 4; y++) {
-                            vf r = o[y] + b;
-                            STORE(dst + ((long)y * pw + x) * AIMK_BLOCK + v * VL, relu ? RELU(r) : r);
-                        }
-                    }
+    }
+}
+
+/* Output transform, bias and ReLU of the units [u0, u1), a unit being (tile, output block). */
+static void KNAME(winograd_output)(const KNAME(wgeom) *g, const float *M, const float *bias, int relu, float *out,
+                                   int t0, long u0, long u1) {
+    const int tb = AIMK_WINOGRAD_TILE_BLOCK;
+    for (long unit = u0; unit < u1; unit++) {
+        const int t = (int)(unit / g->out_blocks), ob = (int)(unit % g->out_blocks);
+        const int ty = (t0 + t) / g->tiles_x, tx = (t0 + t) % g->tiles_x;
+        float *dst = out + ob * g->block + ((long)(4 * ty + 1) * g->pw + 4 * tx + 1) * AIMK_BLOCK;
+        for (int v = 0; v < NVB; v++) {
+            const long lane = ob * AIMK_BLOCK + v * VL;
+            vf cols[6][4];
+            for (int i = 0; i < 6; i++) {
+                vf m[6], o[4];
+                for (int k = 0; k < 6; k++) m[k] = LOAD(M + ((long)(i * 6 + k) * tb + t) * g->out_channels + lane);
+                WINOGRAD_OUTPUT_1D(m, o);
+                for (int x = 0; x < 4; x++) cols[i][x] = o[x];
+            }
+            const vf b = LOAD(bias + lane);
+            for (int x = 0; x < 4; x++) {
+                vf m[6], o[4];
+                for (int i = 0; i < 6; i++) m[i] = cols[i][x];
+                WINOGRAD_OUTPUT_1D(m, o);
+                for (int y = 0; y < 4; y++) {
+                    vf r = o[y] + b;
+                    STORE(dst + ((long)y * g->pw + x) * AIMK_BLOCK + v * VL, relu ? RELU(r) : r);
                 }
             }
         }
     }
-    KNAME(zero_border_share)(out, out_blocks, height, width, part, parts);
+}
+
+/* Each part takes whole tile blocks, with its own scratch. */
+static void KNAME(conv3x3_winograd)(const float *in, int in_channels, float *out, int out_channels,
+                                    int height, int width, const float *weights, const float *bias, int relu,
+                                    float *scratch, int part, int parts) {
+    const KNAME(wgeom) g = KNAME(winograd_geometry)(in_channels, out_channels, height, width);
+    const int tb = AIMK_WINOGRAD_TILE_BLOCK;
+    float *V = scratch, *M = scratch + (long)AIMK_WINOGRAD_ELEMENTS * tb * in_channels;
+    long begin, end;
+    KNAME(share)((g.tiles + tb - 1) / tb, part, parts, &begin, &end);
+    for (long blk = begin; blk < end; blk++) {
+        const int t0 = (int)blk * tb, nt = g.tiles - t0 < tb ? g.tiles - t0 : tb;
+        KNAME(winograd_input)(&g, in, t0, V, 0, (long)nt * g.in_blocks);
+        KNAME(winograd_products)(&g, weights, V, M, nt, 0, (long)AIMK_WINOGRAD_ELEMENTS * (g.out_blocks / OCB));
+        KNAME(winograd_output)(&g, M, bias, relu, out, t0, 0, (long)nt * g.out_blocks);
+    }
+    KNAME(zero_border_share)(out, g.out_blocks, height, width, part, parts);
+}
+
+/* All parts on one tile block, one phase per call (0 input, 1 products, 2 output), sharing
+ * one scratch: for layers with fewer tile blocks than parts. */
+static void KNAME(conv3x3_winograd_phase)(const float *in, int in_channels, float *out, int out_channels,
+                                          int height, int width, const float *weights, const float *bias, int relu,
+                                          float *scratch, int tile_block, int phase, int part, int parts) {
+    const KNAME(wgeom) g = KNAME(winograd_geometry)(in_channels, out_channels, height, width);
+    const int tb = AIMK_WINOGRAD_TILE_BLOCK;
+    float *V = scratch, *M = scratch + (long)AIMK_WINOGRAD_ELEMENTS * tb * in_channels;
+    const int t0 = tile_block * tb, nt = g.tiles - t0 < tb ? g.tiles - t0 : tb;
+    long begin, end;
+    if (phase == 0) {
+        KNAME(share)((long)nt * g.in_blocks, part, parts, &begin, &end);
+        KNAME(winograd_input)(&g, in, t0, V, begin, end);
+    } else if (phase == 1) {
+        KNAME(share)((long)AIMK_WINOGRAD_ELEMENTS * (g.out_blocks / OCB), part, parts, &begin, &end);
+        KNAME(winograd_products)(&g, weights, V, M, nt, begin, end);
+    } else {
+        KNAME(share)((long)nt * g.out_blocks, part, parts, &begin, &end);
+        KNAME(winograd_output)(&g, M, bias, relu, out, t0, begin, end);
+        if (t0 + nt == g.tiles) KNAME(zero_border_share)(out, g.out_blocks, height, width, part, parts);
+    }
 }
 
 /* ---- 1x1 classifier, sigmoid --------------------------------------------------------- */
@@ -470,6 +526,7 @@ static const aimk_kernels KNAME(table) = {
     .conv3x3_single_input = KNAME(conv3x3_single_input),
     .conv3x3_direct = KNAME(conv3x3_direct),
     .conv3x3_winograd = KNAME(conv3x3_winograd),
+    .conv3x3_winograd_phase = KNAME(conv3x3_winograd_phase),
     .classifier_1x1 = KNAME(classifier_1x1),
     .max_pool_2x2 = KNAME(max_pool_2x2),
     .upsample_bilinear = KNAME(upsample_bilinear),

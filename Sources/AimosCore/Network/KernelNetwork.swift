@@ -66,7 +66,7 @@ final class KernelNetwork: PreparedNetwork {
         let k = kernels, team = ws.team, parts = team.size
         let sizes = ws.levelSizes, widths = architecture.encoderWidths
         func conv(_ layer: PreparedConvolution, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-            team.run { layer.run(k, input: x, output: y, scratch: ws.scratch, part: $0, parts: parts) }
+            layer.run(k, input: x, output: y, scratch: ws.scratch, team: team)
         }
         // The slice into the interior of the padded input plane (its border stays zero).
         let s = inputSize

@@ -60,20 +60,32 @@ struct PreparedConvolution {
         algorithm == .winograd ? aimk_winograd_scratch_floats(Int32(inChannels), Int32(outChannels)) : 0
     }
 
-    /// Runs part `part` of `parts` (see ThreadTeam) from `input` into `output`, both in the
-    /// kernels' padded, 16-channel-blocked layout.
+    /// Runs the convolution from `input` into `output` (both in the kernels' padded,
+    /// 16-channel-blocked layout), its work split over `team`; `scratch` holds team.size times
+    /// scratchFloats.
     func run(_ k: aimk_kernels, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-             scratch: UnsafeMutablePointer<Float>, part: Int, parts: Int) {
-        let s = Int32(size)
+             scratch: UnsafeMutablePointer<Float>, team: ThreadTeam) {
+        let s = Int32(size), parts = Int32(team.size)
+        let tiles = (size / 4) * (size / 4), tileBlock = Int(AIMK_WINOGRAD_TILE_BLOCK)
+        let tileBlocks = (tiles + tileBlock - 1) / tileBlock
         switch algorithm {
         case .singleInput:
-            k.conv3x3_single_input(input, output, Int32(outChannels), s, s, weights, bias, Int32(part), Int32(parts))
+            team.run { k.conv3x3_single_input(input, output, Int32(outChannels), s, s, weights, bias, Int32($0), parts) }
         case .direct:
-            k.conv3x3_direct(input, Int32(inChannels), output, Int32(outChannels), s, s, weights, bias, relu ? 1 : 0,
-                             Int32(part), Int32(parts))
+            team.run { k.conv3x3_direct(input, Int32(inChannels), output, Int32(outChannels), s, s, weights, bias,
+                                        relu ? 1 : 0, Int32($0), parts) }
+        case .winograd where team.size == 1 || tileBlocks >= 2 * team.size:
+            // Whole tile blocks per part, each part with its own scratch.
+            team.run { k.conv3x3_winograd(input, Int32(inChannels), output, Int32(outChannels), s, s, weights, bias,
+                                          relu ? 1 : 0, scratch + $0 * scratchFloats, Int32($0), parts) }
         case .winograd:
-            k.conv3x3_winograd(input, Int32(inChannels), output, Int32(outChannels), s, s, weights, bias, relu ? 1 : 0,
-                               scratch + part * scratchFloats, Int32(part), Int32(parts))
+            // Too few tile blocks to go round: every part on each block, phase by phase.
+            for block in 0..<tileBlocks {
+                for phase in 0..<3 {
+                    team.run { k.conv3x3_winograd_phase(input, Int32(inChannels), output, Int32(outChannels), s, s, weights,
+                                                        bias, relu ? 1 : 0, scratch, Int32(block), Int32(phase), Int32($0), parts) }
+                }
+            }
         }
     }
 }

@@ -50,6 +50,15 @@ typedef struct aimk_kernels {
                              int height, int width, const float *weights, const float *bias, int relu,
                              float *scratch, int part, int parts);
 
+    /** The same convolution with every part on one tile block of AIMK_WINOGRAD_TILE_BLOCK tiles,
+     *  one phase per call (0: input transform, 1: the 36 products, 2: output transform); the
+     *  caller runs the phases in order, all parts finishing one before the next starts, for
+     *  every tile block. For layers with fewer tile blocks than parts. scratch: one part's
+     *  size, shared by all parts. */
+    void (*conv3x3_winograd_phase)(const float *in, int in_channels, float *out, int out_channels,
+                                   int height, int width, const float *weights, const float *bias, int relu,
+                                   float *scratch, int tile_block, int phase, int part, int parts);
+
     /** 1x1 classifier on in_channels (at most 128) channels into planar outputs [classes][H][W], with the logistic
      *  sigmoid applied when `sigmoid` is set. weights: [classes][32]. */
     void (*classifier_1x1)(const float *in, int in_channels, float *out, int classes,
