@@ -27,8 +27,13 @@
  * Thread safety: a model is immutable after loading. Any number of threads may call
  * aimos_segment_volume with the same model at once; each result belongs to the thread that
  * made it until handed on. aimos_last_error is kept per thread. aimos parallelises over slices
- * itself and sets OpenBLAS to one thread per call, process-wide (openblas_set_num_threads(1)),
- * so a host that also uses OpenBLAS sees it single-threaded after the first segmentation.
+ * itself, and within a slice when there are fewer slices than threads.
+ *
+ * Kernels: aimos runs its own CPU kernels, chosen when a model is loaded from the CPU's
+ * features (AVX-512, else AVX2 + FMA, else a portable path). The environment variable
+ * AIMOS_CPU_KERNELS = generic | avx2 | avx512 | reference | auto forces one for tests and
+ * benchmarks ("reference": im2col + OpenBLAS, the slow path tests compare against; with it,
+ * aimos sets OpenBLAS to one thread per call, process-wide, on the first segmentation).
  *
  * Errors: every fallible call returns an aimos_status; on failure aimos_last_error() gives a
  * message that names the problem. No call crashes on bad arguments, and a failed call leaves
@@ -161,10 +166,12 @@ void aimos_options_init(aimos_options *options);
 
 /* Loads a model file (safetensors with AIMOS metadata: see README "Model file") into
  * *out_model. Checks every tensor's presence and shape against the architecture and names the
- * first mismatch. BatchNorm is folded into the convolutions here, once.
- * Returns AIMOS_OK, or INVALID_ARGUMENT (NULL path or out_model), IO (cannot read),
- * FORMAT (malformed file, missing or misshapen tensor), UNSUPPORTED (unknown architecture or
- * tensor type), OUT_OF_MEMORY. On failure *out_model is set to NULL (if out_model is not NULL). */
+ * first mismatch. BatchNorm is folded into the convolutions here, once, and the weights are
+ * prepared for the kernels (Winograd-transformed layers take four times their file size).
+ * Returns AIMOS_OK, or INVALID_ARGUMENT (NULL path or out_model; AIMOS_CPU_KERNELS set to an
+ * unknown value), IO (cannot read), FORMAT (malformed file, missing or misshapen tensor),
+ * UNSUPPORTED (unknown architecture or tensor type; AIMOS_CPU_KERNELS names a path this CPU
+ * lacks), OUT_OF_MEMORY. On failure *out_model is set to NULL (if out_model is not NULL). */
 aimos_status aimos_load_model(const char *path, aimos_model **out_model);
 
 /* Segments a volume. options may be NULL (the aimos_options_init defaults). On success

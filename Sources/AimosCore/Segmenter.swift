@@ -36,8 +36,8 @@ public struct SegmentationOptions {
     }
 }
 
-/// aimos parallelises over slices itself, one OpenBLAS call per worker: OpenBLAS's own
-/// threads would only oversubscribe the cores. Set once, process-wide.
+/// The reference backend parallelises over slices itself, one OpenBLAS call per worker:
+/// OpenBLAS's own threads would only oversubscribe the cores. Set once, process-wide.
 private let openBLASSingleThreaded: Void = { openblas_set_num_threads(1) }()
 
 extension AimosModel {
@@ -53,7 +53,7 @@ extension AimosModel {
         guard options.threads >= 0, options.threads <= 1024 else {
             throw AimosError.invalid("thread count \(options.threads) is not 0 (all cores) or 1..1024")
         }
-        _ = openBLASSingleThreaded
+        if kernelPath == .reference { _ = openBLASSingleThreaded }
         let meta = metadata.values
         let cropping = options.crop == .body || (options.crop == .model && meta.cropsToBody)
         let needsBody = cropping || options.orientation == .auto

@@ -105,7 +105,7 @@ def main():
 
         results = {"architecture": args.architecture, "size": args.size, "slices": args.slices,
                    "threads": args.threads, "cpu": name, "flags": flags,
-                   "torch": torch.__version__, "onnxruntime": ort.__version__}
+                   "torch_version": torch.__version__, "onnxruntime_version": ort.__version__}
         runners, models = {}, []
         for kernels in args.kernels.split(","):
             model, run = aimos_runner(model_path, volume, args.threads, kernels)
