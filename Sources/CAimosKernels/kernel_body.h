@@ -512,7 +512,12 @@ static double KNAME(fma_peak)(long iterations) {
     const vf a = SPLAT(0.999999f), b = SPLAT(1e-7f);
     for (long n = 0; n < iterations; n++) {
         for (int i = 0; i < CHAINS; i++) acc[i] = acc[i] * a + b;
+        /* Keeps the compiler from folding the loop (a vector-register operand on either ISA). */
+#if defined(__x86_64__)
         __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
+#elif defined(__aarch64__)
+        __asm__ volatile("" : "+w"(acc[0]), "+w"(acc[1]), "+w"(acc[2]), "+w"(acc[3]));
+#endif
     }
     vf sum = (vf){};
     for (int i = 0; i < CHAINS; i++) sum += acc[i];
