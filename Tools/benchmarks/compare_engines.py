@@ -131,6 +131,10 @@ def main():
             y = session.run(None, {"x": feed})[0]
             return 1 / (1 + np.exp(-y))
         runners["onnxruntime"] = run_onnx
+        # The exported network is the PyTorch one: the same outputs on the benchmark's batch.
+        with torch.no_grad():
+            reference_output = torch.sigmoid(net(batch)).numpy()
+        results["onnx_max_abs_difference"] = float(np.max(np.abs(run_onnx() - reference_output)))
 
         for run in runners.values():
             run()
