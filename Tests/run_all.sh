@@ -18,7 +18,7 @@ echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
-echo "== aimos volumes on the real label maps (../shared)"
+echo "== aimos volumes and aimos evaluate on the real label maps (../shared)"
 python3 -m pytest -q -rs Tests/cli
 echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
 python3 -m pytest -q -rs Tests/scan_layout

@@ -1,0 +1,115 @@
+import AimosCore
+
+/// A prediction compared with one or two reference label maps, organ by organ (the paper's
+/// evaluation, OrganMetrics). Organs are matched by name, case-insensitively, so maps with
+/// different numbering compare organ by organ; an organ present in only one map is reported
+/// (Dice about 0, distances undefined). With two references: Dice between the annotators, of the
+/// prediction against the second, and the paper's "correct if it matches at least one
+/// annotator": voxel-wise, a voxel's predicted label is right when it equals either
+/// annotator's; TP = predicted organ and right, FP = predicted organ and wrong, FN = an
+/// annotator's organ, predicted as something else and wrong.
+public struct LabelMapComparison {
+    public struct Row {
+        public let organ: String
+        public let metrics: OrganMetrics
+        public let diceAnnotators: Double?
+        public let diceReference2: Double?
+        public let diceEither: Double?
+    }
+
+    public let rows: [Row]
+    public let twoReferences: Bool
+
+    /// One map: its labels and the name of each label value.
+    public struct Map {
+        public let labels: [UInt8]
+        public let names: [Int: String]
+        public init(labels: [UInt8], names: [Int: String]) { self.labels = labels; self.names = names }
+    }
+
+    public init(prediction: Map, reference: Map, reference2: Map?, dims: [Int], spacing: [Double]) {
+        // The organs: the reference's named labels in order, then the prediction's others;
+        // only those present in some map; label 0 is background.
+        var organs: [String] = []
+        func key(_ s: String) -> String { s.lowercased() }
+        for map in [reference] + (reference2.map { [$0] } ?? []) + [prediction] {
+            let present = Set(map.labels)
+            for id in map.names.keys.sorted() where id != 0 && present.contains(UInt8(id)) {
+                let name = map.names[id]!
+                if !organs.contains(where: { key($0) == key(name) }) { organs.append(name) }
+            }
+        }
+        // Each map's labels as indices into `organs` (1-based; 0: background or unnamed).
+        func common(_ map: Map) -> [UInt8] {
+            var lookup = [UInt8](repeating: 0, count: 256)
+            for (id, name) in map.names where id != 0 {
+                if let k = organs.firstIndex(where: { key($0) == key(name) }) { lookup[id] = UInt8(k + 1) }
+            }
+            return map.labels.map { lookup[Int($0)] }
+        }
+        let p = common(prediction), r = common(reference), r2 = reference2.map(common)
+        let epsilon = OrganMetrics.diceEpsilon
+        func dice(_ a: [UInt8], _ b: [UInt8], _ k: UInt8) -> Double {
+            var tp = 0, fp = 0, fn = 0
+            for i in 0..<a.count {
+                let x = a[i] == k, y = b[i] == k
+                if x && y { tp += 1 } else if x { fp += 1 } else if y { fn += 1 }
+            }
+            return (2 * Double(tp) + epsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + epsilon)
+        }
+        rows = organs.enumerated().map { index, name in
+            let k = UInt8(index + 1)
+            let metrics = OrganMetrics.compare(dims: dims, spacing: spacing, prediction: { p[$0] == k }, reference: { r[$0] == k })
+            guard let r2 = r2 else { return Row(organ: name, metrics: metrics, diceAnnotators: nil, diceReference2: nil, diceEither: nil) }
+            var tp = 0, fp = 0, fn = 0
+            for i in 0..<p.count {
+                let right = p[i] == r[i] || p[i] == r2[i]
+                if p[i] == k { if right { tp += 1 } else { fp += 1 } } else if (r[i] == k || r2[i] == k) && !right { fn += 1 }
+            }
+            return Row(organ: name, metrics: metrics, diceAnnotators: dice(r, r2, k), diceReference2: dice(p, r2, k),
+                       diceEither: (2 * Double(tp) + epsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + epsilon))
+        }
+        twoReferences = reference2 != nil
+    }
+
+    public static let columns = ["organ", "dice", "hd50_mm", "hd95_mm", "com_mm", "volume_reference_mm3",
+                                 "volume_prediction_mm3", "volume_error_percent"]
+    public static let twoReferenceColumns = ["dice_annotators", "dice_prediction_reference2", "dice_either_annotator"]
+
+    private func values(_ row: Row) -> [Double] {
+        let m = row.metrics
+        return [m.dice, m.hd50MM, m.hd95MM, m.centerOfMassMM, m.referenceMM3, m.predictionMM3, m.volumeErrorPercent]
+            + (twoReferences ? [row.diceAnnotators!, row.diceReference2!, row.diceEither!] : [])
+    }
+
+    /// CSV, one row per organ; undefined values are empty cells; numbers at full precision.
+    public func csv() -> String {
+        let header = (Self.columns + (twoReferences ? Self.twoReferenceColumns : [])).joined(separator: ",")
+        let lines = rows.map { row in
+            ([csvField(row.organ)] + values(row).map { $0.isFinite ? String($0) : "" }).joined(separator: ",")
+        }
+        return ([header] + lines).joined(separator: "\n") + "\n"
+    }
+
+    /// JSON: {"organs": [{"organ": ..., "dice": ..., ...}]}; undefined values are null.
+    public func json() -> String {
+        let names = Self.columns.dropFirst() + (twoReferences ? Self.twoReferenceColumns : [])
+        let objects = rows.map { row in
+            "    {\"organ\": \(jsonQuoted(row.organ)), "
+                + zip(names, values(row)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
+        }
+        return "{\"organs\": [\n" + objects.joined(separator: ",\n") + "\n]}\n"
+    }
+
+    private func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingAll("\"", "\"\"") + "\"" : s
+    }
+}
+
+private extension String {
+    func replacingAll(_ target: Character, _ replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}
