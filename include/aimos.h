@@ -56,7 +56,7 @@ extern "C" {
 #define AIMOS_VERSION_MAJOR 0
 #define AIMOS_VERSION_MINOR 2
 #define AIMOS_VERSION_PATCH 0
-#define AIMOS_VERSION_STRING "0.2.0"
+#define AIMOS_VERSION_STRING "0.3.0"
 
 /* Status codes. The numeric values are stable and will never change. */
 typedef enum aimos_status {
@@ -262,6 +262,32 @@ aimos_status aimos_result_layout(const aimos_result *result, int32_t animal, aim
  * plausible or not measured (the body is measured when cropping or detecting). NaN for a bad
  * handle. Since 0.2. */
 double aimos_result_voxel_size_factor(const aimos_result *result);
+
+/* The paper's metrics of one organ (Methods, "Evaluation"), as aimos evaluate reports them.
+ * Since 0.3. */
+typedef struct aimos_organ_metrics {
+    uint32_t struct_size;          /* set by the caller to sizeof(aimos_organ_metrics) */
+    int32_t label;                 /* the label value these metrics are for */
+    double dice;                   /* (2 TP + 1e-5) / (2 TP + FP + FN + 1e-5): both empty 1, one empty ~0 */
+    double hd50_mm;                /* percentiles of surface-to-surface distances (the larger of the two */
+    double hd95_mm;                /* directed ones; exact Euclidean with the voxel size); NaN if a mask is empty */
+    double center_of_mass_mm;      /* centre-of-mass displacement; NaN if a mask is empty */
+    double volume_reference_mm3;
+    double volume_prediction_mm3;
+    double volume_error_percent;   /* 100 (prediction - reference) / reference; NaN for an empty reference */
+} aimos_organ_metrics;
+
+/* Compares a predicted and a reference label map of dims[0] x dims[1] x dims[2] voxels (x
+ * fastest, as aimos_result_labels; one numbering for both) with voxel size spacing[3] mm, label
+ * by label: fills metrics for labels 1 .. count, label k in the k-th element. The caller sets
+ * metrics[0].struct_size; the array's elements are that many bytes apart, and each is filled
+ * up to that size (a newer library fills no field an older caller lacks). Surfaces are the
+ * voxels with a face neighbour outside the organ (outside the grid counts as outside).
+ * Returns AIMOS_OK, or INVALID_ARGUMENT (a NULL pointer; a dimension below 1, above 65536, or
+ * a grid over 2^31 voxels; a voxel size not positive and finite; count not 1..255; struct_size
+ * below the 0.3 size). Allocates nothing the caller frees. Since 0.3. */
+aimos_status aimos_compare_labels(const uint8_t *prediction, const uint8_t *reference, const int64_t dims[3],
+                                  const double spacing[3], aimos_organ_metrics *metrics, int32_t count);
 
 /* Message of the last failed call on this thread ("" if none). Never NULL. The string stays
  * valid until the next failing aimos call on the same thread. */

@@ -36,17 +36,15 @@ struct EvaluateCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let (ref, refNames) = try load(reference, names: map)
-        let ref2 = try reference2.map { try load($0, names: reference2Map) }
-        let (pred, predNames) = try load(prediction, names: predictionMap)
-        for (other, path) in [(pred, prediction)] + (ref2.map { [($0.0, reference2!)] } ?? []) {
-            try checkSameGrid(ref, reference, other, path)
+        let ref = try JobError.at(.input) { try LabelMapFile(path: reference, names: map) }
+        let ref2 = try JobError.at(.input) { try reference2.map { try LabelMapFile(path: $0, names: reference2Map) } }
+        let pred = try JobError.at(.input) { try LabelMapFile(path: prediction, names: predictionMap) }
+        try JobError.at(.input) {
+            try ref.checkSameGrid(pred)
+            if let ref2 = ref2 { try ref.checkSameGrid(ref2) }
         }
-        let comparison = LabelMapComparison(
-            prediction: .init(labels: try labels(pred, prediction), names: predNames),
-            reference: .init(labels: try labels(ref, reference), names: refNames),
-            reference2: try ref2.map { .init(labels: try labels($0.0, reference2!), names: $0.1) },
-            dims: ref.dims, spacing: ref.spacing)
+        let comparison = LabelMapComparison(prediction: pred.map, reference: ref.map, reference2: ref2?.map,
+                                            dims: ref.scan.dims, spacing: ref.scan.spacing)
         guard let path = output else {
             print(comparison.csv(), terminator: "")
             return
@@ -62,62 +60,5 @@ struct EvaluateCommand: ParsableCommand {
             try outputs.writeText(text, to: path)
             try outputs.commit()
         }
-    }
-
-    private func load(_ path: String, names: String?) throws -> (NiftiScan, [Int: String]) {
-        let scan = try JobError.at(.input) { try NiftiScan(path: path) }
-        if let names = names {
-            var table: [Int: String] = [0: "background"]
-            for entry in names.split(separator: ",") {
-                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, let id = Int(parts[1].trimmingSpaces), (1...255).contains(id), !parts[0].trimmingSpaces.isEmpty else {
-                    throw JobError(stage: .input, error: AimosError(.invalidArgument, "label names '\(entry)' are not name=id with id 1...255"))
-                }
-                table[id] = parts[0].trimmingSpaces
-            }
-            return (scan, table)
-        }
-        if let list = scan.labelNames() {
-            return (scan, Dictionary(uniqueKeysWithValues: list.enumerated().map { ($0.offset, $0.element) }))
-        }
-        return (scan, Dictionary(uniqueKeysWithValues: (0...255).map { ($0, $0 == 0 ? "background" : "label_\($0)") }))
-    }
-
-    private func labels(_ scan: NiftiScan, _ path: String) throws -> [UInt8] {
-        var values = [UInt8](repeating: 0, count: scan.voxelCount)
-        for i in 0..<scan.voxelCount {
-            let v = scan.intensity(at: i)
-            guard v >= 0, v <= 255, v == v.rounded() else {
-                throw JobError(stage: .input, error: AimosError(.format, "'\(path)' voxel \(i) holds \(v): a label map holds integers 0...255"))
-            }
-            values[i] = UInt8(v)
-        }
-        return values
-    }
-
-    private func checkSameGrid(_ a: NiftiScan, _ pathA: String, _ b: NiftiScan, _ pathB: String) throws {
-        func refuse(_ what: String) -> JobError {
-            JobError(stage: .input, error: AimosError(.invalidArgument, "'\(pathB)' is not on the grid of '\(pathA)': \(what)"))
-        }
-        guard a.dims == b.dims else { throw refuse("dims \(b.dims) against \(a.dims)") }
-        for axis in 0..<3 where abs(a.spacing[axis] - b.spacing[axis]) > 1e-5 * max(a.spacing[axis], b.spacing[axis]) {
-            throw refuse("voxel size \(b.spacing) mm against \(a.spacing) mm")
-        }
-        if let ma = a.worldMatrix(), let mb = b.worldMatrix() {
-            for r in 0..<3 {
-                for c in 0..<3 where abs(ma[r][c] - mb[r][c]) > 1e-4 * max(1, abs(ma[r][c])) {
-                    throw refuse("orientation matrix \(mb) against \(ma)")
-                }
-            }
-        }
-    }
-}
-
-private extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -4,8 +4,8 @@ import Glibc
 
 /// Reads a whole file into memory with plain libc calls (no Foundation in the library).
 /// Errors are IO errors that name the path and the reason.
-enum FileBytes {
-    static func read(path: String, maxBytes: Int = 1 << 40) throws -> [UInt8] {
+public enum FileBytes {
+    public static func read(path: String, maxBytes: Int = 1 << 40) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it.
         // (No effect on the regular files that pass.)
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)

@@ -28,26 +28,9 @@ public struct LabelMapComparison {
     }
 
     public init(prediction: Map, reference: Map, reference2: Map?, dims: [Int], spacing: [Double]) {
-        // The organs: the reference's named labels in order, then the prediction's others;
-        // only those present in some map; label 0 is background.
-        var organs: [String] = []
-        func key(_ s: String) -> String { s.lowercased() }
-        for map in [reference] + (reference2.map { [$0] } ?? []) + [prediction] {
-            let present = Set(map.labels)
-            for id in map.names.keys.sorted() where id != 0 && present.contains(UInt8(id)) {
-                let name = map.names[id]!
-                if !organs.contains(where: { key($0) == key(name) }) { organs.append(name) }
-            }
-        }
-        // Each map's labels as indices into `organs` (1-based; 0: background or unnamed).
-        func common(_ map: Map) -> [UInt8] {
-            var lookup = [UInt8](repeating: 0, count: 256)
-            for (id, name) in map.names where id != 0 {
-                if let k = organs.firstIndex(where: { key($0) == key(name) }) { lookup[id] = UInt8(k + 1) }
-            }
-            return map.labels.map { lookup[Int($0)] }
-        }
-        let p = common(prediction), r = common(reference), r2 = reference2.map(common)
+        let numbering = Self.commonNumbering([reference] + (reference2.map { [$0] } ?? []) + [prediction])
+        let organs = numbering.organs
+        let r = numbering.labels[0], p = numbering.labels.last!, r2 = reference2 == nil ? nil : numbering.labels[1]
         let epsilon = OrganMetrics.diceEpsilon
         func dice(_ a: [UInt8], _ b: [UInt8], _ k: UInt8) -> Double {
             var tp = 0, fp = 0, fn = 0
@@ -70,6 +53,30 @@ public struct LabelMapComparison {
                        diceEither: (2 * Double(tp) + epsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + epsilon))
         }
         twoReferences = reference2 != nil
+    }
+
+    /// One numbering for several maps: the organs named in them (in the first map's order, then
+    /// the others'; only those present somewhere; matched case-insensitively) and each map's
+    /// labels as 1-based indices into that list (0: background or an unnamed label).
+    public static func commonNumbering(_ maps: [Map]) -> (organs: [String], labels: [[UInt8]]) {
+        var organs: [String] = []
+        func key(_ s: String) -> String { s.lowercased() }
+        for map in maps {
+            var present = [Bool](repeating: false, count: 256)
+            for v in map.labels { present[Int(v)] = true }
+            for id in map.names.keys.sorted() where id != 0 && id < 256 && present[id] {
+                let name = map.names[id]!
+                if !organs.contains(where: { key($0) == key(name) }) { organs.append(name) }
+            }
+        }
+        let labels = maps.map { map -> [UInt8] in
+            var lookup = [UInt8](repeating: 0, count: 256)
+            for (id, name) in map.names where id != 0 && id < 256 {
+                if let k = organs.firstIndex(where: { key($0) == key(name) }) { lookup[id] = UInt8(k + 1) }
+            }
+            return map.labels.map { lookup[Int($0)] }
+        }
+        return (organs, labels)
     }
 
     public static let columns = ["organ", "dice", "hd50_mm", "hd95_mm", "com_mm", "volume_reference_mm3",

@@ -148,6 +148,29 @@ extension NiftiScan {
         return (0..<3).map { r in (0..<3).map { c in m[4 * r + c] } }
     }
 
+    /// World mm -> voxel indices through the inverse of the sform (else qform); without
+    /// either, indices are world / voxel size.
+    public func worldToVoxel() -> ([Double]) -> [Double] {
+        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
+        var qcode: Int32 = 0, scode: Int32 = 0
+        var pixdim = [Double](repeating: 0, count: 8)
+        nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
+        guard let m = scode > 0 ? sform : qcode > 0 ? qform : nil else {
+            let spacing = self.spacing
+            return { p in (0..<3).map { p[$0] / spacing[$0] } }
+        }
+        // Inverse of the 3x3 part (adjugate over determinant), then the translation.
+        let a = (0..<3).map { r in (0..<3).map { c in m[4 * r + c] } }
+        let det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+            + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+        let inv: [[Double]] = (0..<3).map { r in (0..<3).map { c in
+            let r1 = (c + 1) % 3, r2 = (c + 2) % 3, c1 = (r + 1) % 3, c2 = (r + 2) % 3
+            return (a[r1][c1] * a[r2][c2] - a[r1][c2] * a[r2][c1]) / det
+        } }
+        let t = [m[3], m[7], m[11]]
+        return { p in (0..<3).map { r in (0..<3).reduce(0) { $0 + inv[r][$1] * (p[$1] - t[$1]) } } }
+    }
+
     /// The world direction of a voxel axis from the sform (or qform, or pixdim alone): the index
     /// of its dominant world component (0 = x, 1 = y, 2 = z) and that component's sign.
     public func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {

@@ -107,6 +107,54 @@ static void *segment_in_thread(void *arg) {
     return NULL;
 }
 
+/* aimos_compare_labels on a case worked out by hand: a 3x3x3 cube (label 1) moved by one voxel
+ * along x, and a label (2) only the reference has. */
+static void check_compare_labels(void) {
+    enum { NX = 6, NY = 5, NZ = 4 };
+    static uint8_t reference[NX * NY * NZ], prediction[NX * NY * NZ];
+    for (int z = 1; z <= 3; z++)
+        for (int y = 1; y <= 3; y++)
+            for (int x = 1; x <= 3; x++) {
+                reference[(z * NY + y) * NX + x] = 1;
+                prediction[(z * NY + y) * NX + x + 1] = 1;
+            }
+    reference[(0 * NY + 0) * NX + 5] = 2;
+    const int64_t dims[3] = {NX, NY, NZ};
+    const double spacing[3] = {0.5, 1.0, 2.0};
+    aimos_organ_metrics m[2];
+    m[0].struct_size = sizeof(aimos_organ_metrics);
+    CHECK(aimos_compare_labels(prediction, reference, dims, spacing, m, 2) == AIMOS_OK, "compare: %s", aimos_last_error());
+    CHECK(m[0].label == 1 && m[1].label == 2, "compare: labels %d %d", m[0].label, m[1].label);
+    CHECK(fabs(m[0].dice - (36 + 1e-5) / (54 + 1e-5)) < 1e-12, "compare: dice %g", m[0].dice);
+    CHECK(fabs(m[0].center_of_mass_mm - 0.5) < 1e-12, "compare: centre of mass %g", m[0].center_of_mass_mm);
+    CHECK(fabs(m[0].volume_reference_mm3 - 27.0) < 1e-12 && fabs(m[0].volume_error_percent) < 1e-12,
+          "compare: volumes %g %g", m[0].volume_reference_mm3, m[0].volume_error_percent);
+    /* Every surface voxel of one cube is 0 or 0.5 mm from the other's surface. */
+    CHECK(m[0].hd95_mm >= 0 && m[0].hd95_mm <= 0.5 + 1e-12, "compare: hd95 %g", m[0].hd95_mm);
+    CHECK(m[1].dice < 1e-5 && isnan(m[1].hd95_mm) && isnan(m[1].center_of_mass_mm) &&
+          fabs(m[1].volume_error_percent + 100) < 1e-12, "compare: organ missing from the prediction");
+    /* A caller's larger struct: elements that far apart, the bytes past this header's struct untouched. */
+    struct bigger { aimos_organ_metrics m; unsigned char future[16]; } big[2];
+    memset(big, 0xAB, sizeof big);
+    big[0].m.struct_size = sizeof(struct bigger);
+    CHECK(aimos_compare_labels(prediction, reference, dims, spacing, &big[0].m, 2) == AIMOS_OK, "compare, larger struct");
+    CHECK(big[1].m.label == 2 && big[1].m.dice == m[1].dice && big[0].m.dice == m[0].dice, "compare: stride");
+    CHECK(big[0].future[0] == 0xAB && big[1].future[15] == 0xAB, "compare: bytes past the struct untouched");
+    /* Bad arguments. */
+    m[0].struct_size = 8;
+    expect_error(aimos_compare_labels(prediction, reference, dims, spacing, m, 2), AIMOS_ERROR_INVALID_ARGUMENT,
+                 "struct_size is 8", "compare: small struct");
+    m[0].struct_size = sizeof(aimos_organ_metrics);
+    expect_error(aimos_compare_labels(NULL, reference, dims, spacing, m, 2), AIMOS_ERROR_INVALID_ARGUMENT, "is NULL", "compare: NULL");
+    expect_error(aimos_compare_labels(prediction, reference, dims, spacing, m, 0), AIMOS_ERROR_INVALID_ARGUMENT, "count 0", "compare: count");
+    const double bad_spacing[3] = {0.5, -1, 2};
+    expect_error(aimos_compare_labels(prediction, reference, dims, bad_spacing, m, 2), AIMOS_ERROR_INVALID_ARGUMENT, "spacing",
+                 "compare: spacing");
+    const int64_t bad_dims[3] = {NX, 0, NZ};
+    expect_error(aimos_compare_labels(prediction, reference, bad_dims, spacing, m, 2), AIMOS_ERROR_INVALID_ARGUMENT, "dims",
+                 "compare: dims");
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s FIXTURE_DIR SCRATCH_DIR\n", argv[0]);
@@ -432,6 +480,8 @@ int main(int argc, char **argv) {
     CHECK(aimos_model_class_count(model) == 0, "stale model");
     aimos_free(model);
     free(golden.bytes);
+
+    check_compare_labels();
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

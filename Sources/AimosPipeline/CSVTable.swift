@@ -1,0 +1,44 @@
+import AimosCore
+
+/// A small CSV reader for the analysis commands' inputs: a header row, then rows of cells;
+/// double-quoted cells may hold commas and doubled quotes; blank lines are skipped.
+public struct CSVTable {
+    public let header: [String]
+    public let rows: [[String]]
+
+    public init(text: String, origin: String) throws {
+        var records: [[String]] = []
+        var cells: [String] = [], cell = "", quoted = false, afterQuote = false
+        func endRecord() {
+            cells.append(cell)
+            if !(cells.count == 1 && cells[0].trimmingSpaces.isEmpty) { records.append(cells.map { $0.trimmingSpaces }) }
+            cells = []; cell = ""
+        }
+        for c in text {
+            if quoted {
+                if c == "\"" { quoted = false; afterQuote = true } else { cell.append(c) }
+                continue
+            }
+            switch c {
+            case "\"":
+                if afterQuote { cell.append("\"") }
+                quoted = true
+            case ",": cells.append(cell); cell = ""
+            case "\n", "\r\n": endRecord()
+            case "\r": break
+            default: cell.append(c)
+            }
+            afterQuote = false
+        }
+        if quoted { throw AimosError(.format, "\(origin): a quoted cell is not closed") }
+        if !cell.isEmpty || !cells.isEmpty { endRecord() }
+        guard let first = records.first else { throw AimosError(.format, "\(origin) is empty: no header row") }
+        header = first.map { $0.lowercased() }
+        rows = Array(records.dropFirst())
+        for (n, row) in rows.enumerated() where row.count != header.count {
+            throw AimosError(.format, "\(origin) row \(n + 2) has \(row.count) cells, the header \(header.count)")
+        }
+    }
+
+    public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+}
