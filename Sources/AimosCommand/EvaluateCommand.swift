@@ -10,8 +10,8 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Dice, HD50/HD95 (mm), centre-of-mass displacement (mm) and volumes of a prediction against reference label maps.",
         discussion: """
         The maps must share one grid (dims, voxel size, orientation). Organs are matched by name: \
-        from --map, --reference2-map and --prediction-map, else each map's aimos header \
-        extension, else label_<k>. \
+        from --map, --reference2-map and --prediction-map (or --labels-ref, an ITK-SNAP label \
+        file), else each map's aimos header extension, else label_<k>. \
         Surfaces are the voxels with a face neighbour outside the organ (outside the grid counts \
         as outside); HD_p is the larger of the two directed p-th percentiles (numpy's linear \
         interpolation) of surface-to-surface distances, computed by an exact Euclidean distance \
@@ -28,6 +28,8 @@ struct EvaluateCommand: ParsableCommand {
     var map: String?
     @Option(help: "Names of the second reference's labels: name=id,...")
     var reference2Map: String?
+    @Option(help: "Names of the reference's (and, without --reference2-map, the second reference's) labels from an ITK-SNAP label description file.")
+    var labelsRef: String?
     @Option(help: "Names of the prediction's labels: name=id,...")
     var predictionMap: String?
     @Option(help: "Write the table here (.csv or .json) instead of printing CSV.")
@@ -36,8 +38,9 @@ struct EvaluateCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let ref = try JobError.at(.input) { try LabelMapFile(path: reference, names: map) }
-        let ref2 = try JobError.at(.input) { try reference2.map { try LabelMapFile(path: $0, names: reference2Map) } }
+        let itkNames = try JobError.at(.input) { try labelsRef.map { try LabelMapFile.namesFromITKSnap(path: $0) } }
+        let ref = try JobError.at(.input) { try LabelMapFile(path: reference, names: map ?? itkNames) }
+        let ref2 = try JobError.at(.input) { try reference2.map { try LabelMapFile(path: $0, names: reference2Map ?? itkNames) } }
         let pred = try JobError.at(.input) { try LabelMapFile(path: prediction, names: predictionMap) }
         try JobError.at(.input) {
             try ref.checkSameGrid(pred)

@@ -30,6 +30,24 @@ public struct LabelMapFile {
         map = LabelMapComparison.Map(labels: values, names: table)
     }
 
+    /// The names of an ITK-SNAP label description file (`IDX R G B A VIS MSH "LABEL"` per line,
+    /// `#` comments), as a name=id list for `names`.
+    public static func namesFromITKSnap(path: String) throws -> String {
+        let text = String(decoding: try FileBytes.read(path: path), as: UTF8.self)
+        var entries: [String] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw).trimmingSpaces
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close,
+                  let id = line.split(separator: " ").first.flatMap({ Int($0) }) else {
+                throw AimosError(.format, "'\(path)' line \(n + 1) is not IDX R G B A VIS MSH \"LABEL\"")
+            }
+            let name = String(line[line.index(after: open)..<close])
+            if id > 0 && !name.isEmpty { entries.append("\(name.replacingCommas)=\(id)") }
+        }
+        return entries.joined(separator: ",")
+    }
+
     /// "Heart=2,Liver=4" -> [0: background, 2: Heart, 4: Liver].
     public static func parseNames(_ text: String) throws -> [Int: String] {
         var table: [Int: String] = [0: "background"]
@@ -67,6 +85,8 @@ public struct LabelMapFile {
 }
 
 extension String {
+    var replacingCommas: String { String(map { $0 == "," ? ";" : $0 }) }
+
     var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }

@@ -122,3 +122,19 @@ def test_either_annotator_dice_against_numpy(maps, tmp_path):
         assert organs[organ]["dice_either_annotator"] == pytest.approx(expected, rel=1e-12), organ
         assert organs[organ]["dice_annotators"] == pytest.approx(metrics.dice(moved == k, v1 == k), rel=1e-12)
         assert organs[organ]["dice_either_annotator"] >= organs[organ]["dice"] - 1e-12
+
+
+def test_names_from_an_itksnap_label_file(maps, tmp_path):
+    """--labels-ref: the reference's names from an ITK-SNAP label description file, as aimos
+    segment --itksnap-labels writes them; the result equals the --map one."""
+    v1, v2, names1, names2, spacing = maps
+    lines = ["# ITK-SNAP Label Description File", '    0     0    0    0        0  0  0    "Clear Label"']
+    lines += [f'{label:5d}   255    0    0        1  1  1    "{name}"' for label, name in sorted(names1.items())]
+    labels_file = tmp_path / "v1_labels.txt"
+    labels_file.write_text("\n".join(lines) + "\n")
+    common = ["--prediction", V2, "--prediction-map", option(names2)]
+    by_file = subprocess.run([CLI, "evaluate", "--reference", V1, "--labels-ref", str(labels_file)] + common,
+                             capture_output=True, text=True, check=True).stdout
+    by_map = subprocess.run([CLI, "evaluate", "--reference", V1, "--map", option(names1)] + common,
+                            capture_output=True, text=True, check=True).stdout
+    assert by_file == by_map and "Heart" in by_file
