@@ -2,6 +2,7 @@
 # Runs every test of the project (needs the packages .ci/run installs):
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
 #   the C ABI test (with valgrind where installed),
+#   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
 #   the Python tools' tests (converter, synthesis, training, metrics),
 #   the viewer tests (3D Slicer's core libraries and ITK open the outputs),
@@ -18,7 +19,7 @@ echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
-echo "== aimos volumes and aimos evaluate on the real label maps (../shared)"
+echo "== The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
 python3 -m pytest -q -rs Tests/cli
 echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
 python3 -m pytest -q -rs Tests/scan_layout

@@ -47,9 +47,18 @@ final class ModelHandle {
     let model: AimosModel
     let classNames: [UnsafeMutablePointer<CChar>]
 
-    init(model: AimosModel) {
+    /// Throws AIMOS_ERROR_OUT_OF_MEMORY (rather than trapping) when a name cannot be copied.
+    init(model: AimosModel) throws {
+        var names: [UnsafeMutablePointer<CChar>] = []
+        for name in model.classes {
+            guard let copy = strdup(name) else {
+                names.forEach { free($0) }
+                throw AimosError(.outOfMemory, "cannot copy the model's class names")
+            }
+            names.append(copy)
+        }
         self.model = model
-        classNames = model.classes.map { strdup($0)! }
+        classNames = names
     }
 
     deinit { classNames.forEach { free($0) } }

@@ -14,7 +14,7 @@ public func aimos_load_model(_ path: UnsafePointer<CChar>?, _ outModel: UnsafeMu
     }
     return LastError.guarded("aimos_load_model") {
         let model = try AimosModel(path: String(cString: path))
-        outModel.pointee = HandleRegistry.shared.register(ModelHandle(model: model))
+        outModel.pointee = HandleRegistry.shared.register(try ModelHandle(model: model))
     }
 }
 

@@ -6,6 +6,8 @@
 #include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct nb_image {
     nifti_image *nim;
@@ -28,8 +30,66 @@ static void set_error(char *err, size_t size, const char *format, const char *de
     if (err && size) snprintf(err, size, format, detail);
 }
 
+/* The uncompressed size of a .gz file as its trailer records it (mod 2^32), or -1. */
+static long long gzip_recorded_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    unsigned char magic[2] = {0, 0}, t[4];
+    long long size = -1;
+    if (fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b && fseek(f, -4, SEEK_END) == 0 &&
+        fread(t, 1, 4, f) == 4)
+        size = (long long)t[0] | (long long)t[1] << 8 | (long long)t[2] << 16 | (long long)t[3] << 24;
+    fclose(f);
+    return size;
+}
+
+/* Refuses, from the header alone, a file whose dims claim more voxel data than the file holds
+ * (libnifti would allocate the claimed size first: gigabytes for a 350-byte file) or more than
+ * this machine's memory. Returns 0 when the data may be read. */
+static int check_claimed_size(const char *path, char *err, size_t err_size) {
+    nifti_image *head = nifti_image_read(path, 0);
+    if (!head) return 0; /* nifti_image_read(path, 1) reports it */
+    int refused = 0;
+    char detail[512];
+    const unsigned long long voxels = (unsigned long long)(head->nvox > 0 ? head->nvox : 0);
+    const unsigned long long bytes_per = (unsigned long long)(head->nbyper > 0 ? head->nbyper : 0);
+    const unsigned long long claimed = voxels * bytes_per;
+    const long long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const unsigned long long memory = pages > 0 && page > 0 ? (unsigned long long)pages * (unsigned long long)page : 0;
+    const char *data_file = head->iname ? head->iname : path;
+    const unsigned long long offset = head->iname_offset > 0 ? (unsigned long long)head->iname_offset : 0;
+    if (bytes_per != 0 && voxels > ~0ULL / bytes_per) {
+        snprintf(detail, sizeof detail, "its dims claim more voxels than can be counted");
+        refused = 1;
+    } else if (memory && claimed > memory) {
+        snprintf(detail, sizeof detail, "its dims claim %llu bytes of voxel data, more than this machine's memory (%llu bytes)",
+                 claimed, memory);
+        refused = 2;
+    } else {
+        long long recorded = gzip_recorded_size(data_file);
+        unsigned long long holds = 0;
+        int known = 0;
+        if (recorded >= 0) {
+            /* The trailer holds the size mod 2^32: conclusive only below 4 GiB. */
+            if (offset + claimed < (1ULL << 32)) { holds = (unsigned long long)recorded; known = 1; }
+        } else {
+            struct stat st;
+            if (stat(data_file, &st) == 0 && S_ISREG(st.st_mode)) { holds = (unsigned long long)st.st_size; known = 1; }
+        }
+        if (known && holds < offset + claimed) {
+            snprintf(detail, sizeof detail, "its dims claim %llu bytes of voxel data after byte %llu, but the file holds %llu bytes "
+                     "(truncated, or dims that do not match the data)", claimed, offset, holds);
+            refused = 1;
+        }
+    }
+    nifti_image_free(head);
+    if (refused && err && err_size) snprintf(err, err_size, "'%s': %s", path, detail);
+    return refused;
+}
+
 nb_image *nb_read(const char *path, char *err, size_t err_size) {
     nifti_set_debug_level(0); /* errors are reported through err, not stderr */
+    if (check_claimed_size(path, err, err_size)) return NULL;
     nifti_image *nim = nifti_image_read(path, 1);
     if (!nim) {
         set_error(err, err_size, "cannot read '%s' as NIfTI/Analyze (missing, truncated or not a NIfTI file)", path);
