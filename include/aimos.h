@@ -54,7 +54,7 @@ extern "C" {
 /* Version of this header. aimos_version() reports the library's; they match when the
  * library and header come from one build. */
 #define AIMOS_VERSION_MAJOR 0
-#define AIMOS_VERSION_MINOR 2
+#define AIMOS_VERSION_MINOR 3
 #define AIMOS_VERSION_PATCH 0
 #define AIMOS_VERSION_STRING "0.3.0"
 

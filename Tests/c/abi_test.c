@@ -165,6 +165,11 @@ int main(int argc, char **argv) {
 
     /* Library-wide functions. */
     CHECK(strcmp(aimos_version(), AIMOS_VERSION_STRING) == 0, "version %s", aimos_version());
+    {   /* The numeric macros (CMake and pkg-config read them) say what the string says. */
+        char numeric[32];
+        snprintf(numeric, sizeof numeric, "%d.%d.%d", AIMOS_VERSION_MAJOR, AIMOS_VERSION_MINOR, AIMOS_VERSION_PATCH);
+        CHECK(strcmp(numeric, AIMOS_VERSION_STRING) == 0, "version macros %s, string %s", numeric, AIMOS_VERSION_STRING);
+    }
     CHECK(strcmp(aimos_status_string(AIMOS_OK), "AIMOS_OK") == 0, "status string");
     CHECK(strcmp(aimos_status_string(AIMOS_ERROR_CANCELLED), "AIMOS_ERROR_CANCELLED") == 0, "status string");
     CHECK(strcmp(aimos_status_string((aimos_status)99), "AIMOS_ERROR_UNKNOWN") == 0, "unknown status");
