@@ -57,6 +57,9 @@ extern "C" {
 #define AIMOS_VERSION_MINOR 3
 #define AIMOS_VERSION_PATCH 0
 #define AIMOS_VERSION_STRING "0.3.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, to compare with aimos_version_number() (the library a
+ * program runs against) at run time. Since 0.3. */
+#define AIMOS_VERSION_NUMBER (AIMOS_VERSION_MAJOR * 10000 + AIMOS_VERSION_MINOR * 100 + AIMOS_VERSION_PATCH)
 
 /* Status codes. The numeric values are stable and will never change. */
 typedef enum aimos_status {
@@ -210,6 +213,28 @@ aimos_status aimos_segment_nifti(const aimos_model *model, const char *input_pat
  * it lives on, and while other threads still run a segmentation with it (they finish first). */
 void aimos_free(void *handle);
 
+/* The same, for one kind of handle only: a handle of the other kind (or none) is left alone.
+ * Since 0.3. */
+void aimos_model_free(aimos_model *model);
+void aimos_result_free(aimos_result *result);
+
+/* The model's input size (its slices are resized to input_size x input_size); 0 for a NULL or
+ * stale model. Since 0.3. */
+int32_t aimos_model_input_size(const aimos_model *model);
+
+/* The voxel axis the model cuts with AIMOS_ORIENTATION_NONE (0, 1 or 2); -1 for a NULL or stale
+ * model. Since 0.3. */
+int32_t aimos_model_slice_axis(const aimos_model *model);
+
+/* Whether the model has the uncertainty channel (1) or not (0); -1 for a NULL or stale model.
+ * Since 0.3. */
+int32_t aimos_model_has_uncertainty(const aimos_model *model);
+
+/* Copies the layout code of the model's training slices (e.g. "TLD": rows, columns, slices)
+ * with its NUL into code[4]. Returns AIMOS_OK, or INVALID_ARGUMENT (bad handle, NULL code).
+ * Since 0.3. */
+aimos_status aimos_model_orientation(const aimos_model *model, char code[4]);
+
 /* Number of classes of the model, background (class 0) included, the uncertainty channel not.
  * Returns 0 for a NULL or stale model. */
 int32_t aimos_model_class_count(const aimos_model *model);
@@ -247,6 +272,14 @@ typedef struct aimos_layout {
     int32_t slice_direction_known; /* 0 when auto detection could not tell the slice index's
                                    direction from the organs (labels do not depend on it) */
 } aimos_layout;
+
+/* The result's grid: dims[3] = nx, ny, nz of the segmented volume. Returns AIMOS_OK, or
+ * INVALID_ARGUMENT (bad handle, NULL dims). Since 0.3. */
+aimos_status aimos_result_dims(const aimos_result *result, int64_t dims[3]);
+
+/* Number of classes of the result (its model's, background included); 0 for a bad handle.
+ * Since 0.3. */
+int32_t aimos_result_class_count(const aimos_result *result);
 
 /* Number of animals the result was segmented as (1 without cropping). 0 for a bad handle.
  * Since 0.2. */
@@ -299,6 +332,9 @@ const char *aimos_status_string(aimos_status status);
 
 /* Library version, "MAJOR.MINOR.PATCH". Static, never NULL. */
 const char *aimos_version(void);
+
+/* Library version as AIMOS_VERSION_NUMBER computes it. Since 0.3. */
+uint32_t aimos_version_number(void);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,17 @@ final class HandleRegistry {
         return live[UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(handle)))] as? T
     }
 
+    /// Forgets a handle if it is live and a `T`; false otherwise.
+    @discardableResult
+    func remove<T: AnyObject>(_ handle: UnsafeMutableRawPointer?, ifA type: T.Type) -> Bool {
+        guard let handle = handle else { return false }
+        let key = UInt(bitPattern: Int(bitPattern: handle))
+        pthread_mutex_lock(&mutex)
+        let object = live[key] is T ? live.removeValue(forKey: key) : nil
+        pthread_mutex_unlock(&mutex)
+        return object != nil  // released here, outside the lock
+    }
+
     /// Forgets a handle; false if it was not live.
     @discardableResult
     func remove(_ handle: UnsafeMutableRawPointer?) -> Bool {

@@ -9,6 +9,12 @@ public func aimos_version() -> UnsafePointer<CChar> {
     staticCString(AimosInfo.version)
 }
 
+@_cdecl("aimos_version_number")
+public func aimos_version_number() -> UInt32 {
+    let parts = "\(AimosInfo.version)".split(separator: ".").map { UInt32($0) ?? 0 }
+    return parts.count == 3 ? parts[0] * 10000 + parts[1] * 100 + parts[2] : 0
+}
+
 @_cdecl("aimos_status_string")
 public func aimos_status_string(_ status: aimos_status) -> UnsafePointer<CChar> {
     switch status {
@@ -32,6 +38,16 @@ public func aimos_last_error() -> UnsafePointer<CChar> {
 @_cdecl("aimos_free")
 public func aimos_free(_ handle: UnsafeMutableRawPointer?) {
     HandleRegistry.shared.remove(handle)
+}
+
+@_cdecl("aimos_model_free")
+public func aimos_model_free(_ model: OpaquePointer?) {
+    HandleRegistry.shared.remove(UnsafeMutableRawPointer(model), ifA: ModelHandle.self)
+}
+
+@_cdecl("aimos_result_free")
+public func aimos_result_free(_ result: OpaquePointer?) {
+    HandleRegistry.shared.remove(UnsafeMutableRawPointer(result), ifA: ResultHandle.self)
 }
 
 /// A NUL-terminated string literal lives in the binary for the whole process.

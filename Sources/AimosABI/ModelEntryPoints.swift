@@ -30,3 +30,29 @@ public func aimos_model_class_name(_ model: OpaquePointer?, _ index: Int32) -> U
           index >= 0, Int(index) < handle.classNames.count else { return nil }
     return UnsafePointer(handle.classNames[Int(index)])
 }
+
+@_cdecl("aimos_model_input_size")
+public func aimos_model_input_size(_ model: OpaquePointer?) -> Int32 {
+    HandleRegistry.shared.lookup(model, as: ModelHandle.self).map { Int32($0.model.metadata.values.inputSize) } ?? 0
+}
+
+@_cdecl("aimos_model_slice_axis")
+public func aimos_model_slice_axis(_ model: OpaquePointer?) -> Int32 {
+    HandleRegistry.shared.lookup(model, as: ModelHandle.self).map { Int32($0.model.metadata.values.sliceAxis) } ?? -1
+}
+
+@_cdecl("aimos_model_has_uncertainty")
+public func aimos_model_has_uncertainty(_ model: OpaquePointer?) -> Int32 {
+    HandleRegistry.shared.lookup(model, as: ModelHandle.self).map { $0.model.hasUncertainty ? 1 : 0 } ?? -1
+}
+
+@_cdecl("aimos_model_orientation")
+public func aimos_model_orientation(_ model: OpaquePointer?, _ code: UnsafeMutablePointer<CChar>?) -> aimos_status {
+    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_model_orientation: model is NULL or not a live aimos model handle")
+    }
+    guard let code = code else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_model_orientation: code is NULL") }
+    let letters = Array(String(handle.model.metadata.values.orientation.code).utf8.prefix(3))
+    for i in 0..<4 { code[i] = i < letters.count ? CChar(bitPattern: letters[i]) : 0 }
+    return AIMOS_OK
+}

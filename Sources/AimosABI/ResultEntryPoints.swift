@@ -68,3 +68,18 @@ public func aimos_result_voxel_size_factor(_ result: OpaquePointer?) -> Double {
     guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else { return .nan }
     return handle.result.suggestedVoxelSizeFactor ?? 1
 }
+
+@_cdecl("aimos_result_dims")
+public func aimos_result_dims(_ result: OpaquePointer?, _ dims: UnsafeMutablePointer<Int64>?) -> aimos_status {
+    guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_result_dims: result is NULL or not a live aimos result handle")
+    }
+    guard let dims = dims else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_result_dims: dims is NULL") }
+    for axis in 0..<3 { dims[axis] = Int64(handle.result.dims[axis]) }
+    return AIMOS_OK
+}
+
+@_cdecl("aimos_result_class_count")
+public func aimos_result_class_count(_ result: OpaquePointer?) -> Int32 {
+    HandleRegistry.shared.lookup(result, as: ResultHandle.self).map { Int32($0.result.classCount) } ?? 0
+}

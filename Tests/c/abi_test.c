@@ -234,6 +234,18 @@ int main(int argc, char **argv) {
     CHECK(strcmp(aimos_model_class_name(model, 2), "Heart") == 0, "class 2");
     CHECK(aimos_model_class_name(model, 3) == NULL && aimos_model_class_name(model, -1) == NULL, "bad index");
     CHECK(aimos_model_class_count(NULL) == 0 && aimos_model_class_name(NULL, 0) == NULL, "NULL model");
+    /* The 0.3 model getters (the fixture: Unet64 at 32, slice axis 2, no uncertainty, the
+     * published layout). */
+    CHECK(aimos_model_input_size(model) == 32 && aimos_model_slice_axis(model) == 2 &&
+          aimos_model_has_uncertainty(model) == 0, "model getters %d %d %d", aimos_model_input_size(model),
+          aimos_model_slice_axis(model), aimos_model_has_uncertainty(model));
+    CHECK(aimos_model_input_size(NULL) == 0 && aimos_model_slice_axis(NULL) == -1 && aimos_model_has_uncertainty(NULL) == -1,
+          "model getters on NULL");
+    char code[4] = {'x', 'x', 'x', 'x'};
+    CHECK(aimos_model_orientation(model, code) == AIMOS_OK && strlen(code) == 3, "orientation '%s'", code);
+    expect_error(aimos_model_orientation(NULL, code), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos model", "orientation, NULL model");
+    expect_error(aimos_model_orientation(model, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "code is NULL", "orientation, NULL code");
+    CHECK(aimos_version_number() == AIMOS_VERSION_NUMBER, "version number %u", aimos_version_number());
 
     /* The golden volume (int16, 23 x 17 x 6, slice 3 flat) and its reference labels. Its dims
      * and spacing come from the fixture's metadata; golden_load checks that the volume holds
@@ -305,6 +317,20 @@ int main(int argc, char **argv) {
     CHECK(isnan(aimos_result_volume_mm3(result, 3)) && isnan(aimos_result_volume_mm3(result, -1)), "bad class index");
     CHECK(aimos_result_probabilities(result, 0) == NULL, "probabilities not kept");
     CHECK(aimos_result_uncertainty(result) == NULL, "no uncertainty channel");
+    int64_t result_dims[3] = {0, 0, 0};
+    CHECK(aimos_result_dims(result, result_dims) == AIMOS_OK && result_dims[0] == nx && result_dims[1] == ny &&
+          result_dims[2] == nz, "result dims");
+    CHECK(aimos_result_class_count(result) == 3 && aimos_result_class_count(NULL) == 0, "result class count");
+    expect_error(aimos_result_dims(result, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "dims is NULL", "result dims, NULL");
+    /* Typed frees touch only their own kind of handle. */
+    aimos_model_free((aimos_model *)result);
+    CHECK(aimos_result_labels(result) != NULL, "aimos_model_free leaves a result alone");
+    aimos_result_free((aimos_result *)model);
+    CHECK(aimos_model_class_count(model) == 3, "aimos_result_free leaves a model alone");
+    aimos_result_free(result);
+    expect_error(aimos_result_dims(result, result_dims), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos result", "result dims, freed");
+    CHECK(aimos_segment_volume(model, &volume, &published, &result) == AIMOS_OK, "segment again: %s", aimos_last_error());
+    if (!result) return 1;
     aimos_free(result);
     /* Freed handles are stale: accessors return NULL/NaN, a second free is a no-op. */
     CHECK(aimos_result_labels(result) == NULL, "stale result");
