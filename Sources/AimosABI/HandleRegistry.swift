@@ -45,11 +45,7 @@ final class HandleRegistry {
     /// Forgets a handle; false if it was not live.
     @discardableResult
     func remove(_ handle: UnsafeMutableRawPointer?) -> Bool {
-        guard let handle = handle else { return false }
-        pthread_mutex_lock(&mutex)
-        let object = live.removeValue(forKey: UInt(bitPattern: Int(bitPattern: handle)))
-        pthread_mutex_unlock(&mutex)
-        return object != nil  // the box is released here, outside the lock
+        remove(handle, ifA: AnyObject.self)
     }
 }
 

@@ -36,8 +36,7 @@ struct AllocateCommand: ParsableCommand {
     func run() throws {
         let map = try JobError.at(.input) { try LabelMapFile(path: labels, names: self.map) }
         let (input, units) = try JobError.at(.input) { () -> ([(id: String, position: [Double])], PointAllocation.Units) in
-            let bytes = try FileBytes.read(path: points)
-            let table = try CSVTable(text: String(decoding: bytes, as: UTF8.self), origin: "'\(points)'")
+            let table = try CSVTable(path: points)
             let voxelColumns = ["x", "y", "z"].compactMap(table.column)
             let mmColumns = ["x_mm", "y_mm", "z_mm"].compactMap(table.column)
             let columns: [Int], units: PointAllocation.Units
@@ -61,11 +60,7 @@ struct AllocateCommand: ParsableCommand {
         let allocation = PointAllocation(map: map.map, dims: map.scan.dims, spacing: map.scan.spacing,
                                          worldToVoxel: map.scan.worldToVoxel(), points: input, units: units, radiusMM: radius)
         if let path = output {
-            try JobError.at(.output) {
-                let outputs = AtomicOutputs(overwrite: overwrite)
-                try outputs.writeText(allocation.pointsCSV(), to: path)
-                try outputs.commit()
-            }
+            try JobError.at(.output) { try AtomicOutputs.writeText(allocation.pointsCSV(), to: path, overwrite: overwrite) }
         } else {
             print(allocation.pointsCSV())
         }

@@ -58,10 +58,6 @@ struct EvaluateCommand: ParsableCommand {
         } else {
             throw JobError(stage: .output, error: AimosError(.invalidArgument, "--output '\(path)' is neither .csv nor .json"))
         }
-        try JobError.at(.output) {
-            let outputs = AtomicOutputs(overwrite: overwrite)
-            try outputs.writeText(text, to: path)
-            try outputs.commit()
-        }
+        try JobError.at(.output) { try AtomicOutputs.writeText(text, to: path, overwrite: overwrite) }
     }
 }

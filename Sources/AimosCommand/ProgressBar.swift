@@ -1,12 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AimosCore
 
 /// A progress bar on stderr (slices done, rate, time left), drawn only when stderr is a
 /// terminal. Ctrl-C sets a flag that the next progress report turns into a clean cancel.
 final class ProgressBar {
     private let enabled: Bool
-    private let start = ProgressBar.now()
+    private let start = MonotonicClock.seconds
     private var lastDraw = 0.0
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
 
@@ -15,17 +16,11 @@ final class ProgressBar {
         signal(SIGINT) { _ in ProgressBar.interrupted = 1 }
     }
 
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
     /// The engine's progress callback: draws, and returns false once Ctrl-C was pressed.
     func update(done: Int64, total: Int64) -> Bool {
         if ProgressBar.interrupted != 0 { return false }
         guard enabled else { return true }
-        let t = ProgressBar.now()
+        let t = MonotonicClock.seconds
         guard done == total || t - lastDraw > 0.1 else { return true }
         lastDraw = t
         let elapsed = t - start

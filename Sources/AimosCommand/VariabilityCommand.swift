@@ -28,19 +28,14 @@ struct VariabilityCommand: ParsableCommand {
         var records: [VolumeVariability.Record] = []
         try JobError.at(.input) {
             for path in tables {
-                let bytes = try FileBytes.read(path: path)
-                let table = try CSVTable(text: String(decoding: bytes, as: UTF8.self), origin: "'\(path)'")
+                let table = try CSVTable(path: path)
                 records += try Self.records(table, path: path)
             }
         }
         guard !records.isEmpty else { throw JobError(stage: .input, error: AimosError(.format, "no volumes in \(tables)")) }
         let text = VolumeVariability(records: records).csv()
         guard let path = output else { return print(text, terminator: "") }
-        try JobError.at(.output) {
-            let outputs = AtomicOutputs(overwrite: overwrite)
-            try outputs.writeText(text, to: path)
-            try outputs.commit()
-        }
+        try JobError.at(.output) { try AtomicOutputs.writeText(text, to: path, overwrite: overwrite) }
     }
 
     static func records(_ table: CSVTable, path: String) throws -> [VolumeVariability.Record] {

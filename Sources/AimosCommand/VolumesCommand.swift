@@ -28,16 +28,8 @@ struct VolumesCommand: ParsableCommand {
             guard s.dims == map.dims else { throw AimosError(.invalidArgument, "'\(path)' has dims \(s.dims), the label map \(map.dims)") }
             return s
         }
-        var values = [UInt8](repeating: 0, count: map.voxelCount)
-        var highest = 0
-        for i in 0..<map.voxelCount {
-            let v = map.intensity(at: i)
-            guard v >= 0, v <= 255, v == v.rounded() else {
-                throw JobError(stage: .input, error: AimosError(.format, "'\(labels)' voxel \(i) holds \(v): a label map holds integers 0...255"))
-            }
-            values[i] = UInt8(v)
-            highest = max(highest, Int(v))
-        }
+        let values = try JobError.at(.input) { try LabelMapFile.labels(of: map, path: labels) }
+        let highest = Int(values.max() ?? 0)
         let names = classes.map { $0.split(separator: ",").map(String.init) } ?? map.labelNames()
             ?? (0...highest).map { $0 == 0 ? "background" : "label_\($0)" }
         guard names.count > highest else {
@@ -52,9 +44,7 @@ struct VolumesCommand: ParsableCommand {
             return
         }
         try JobError.at(.output) {
-            let outputs = AtomicOutputs(overwrite: overwrite)
-            try outputs.writeText(table.text(forFile: path, scan: scan ?? "", model: ""), to: path)
-            try outputs.commit()
+            try AtomicOutputs.writeText(table.text(forFile: path, scan: scan ?? "", model: ""), to: path, overwrite: overwrite)
         }
     }
 }

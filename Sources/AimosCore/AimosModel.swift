@@ -27,9 +27,7 @@ public final class AimosModel {
     /// `kernels`: nil for AIMOS_CPU_KERNELS, or the CPU's best path when it is not set.
     public init(safetensors file: SafeTensorsFile, origin: String = "model file", kernels: CPUKernelPath? = nil) throws {
         let path = try kernels ?? CPUKernelPath.fromEnvironment()
-        guard path.isSupported else {
-            throw AimosError(.unsupported, "the \(path.rawValue) kernels do not run on this CPU (\(CPUKernelPath.cpuDescription))")
-        }
+        try path.requireSupported()
         guard let json = file.metadata["aimos"] else {
             throw AimosError.format("\(origin) has no 'aimos' entry in its safetensors __metadata__")
         }
@@ -83,6 +81,7 @@ public final class AimosModel {
     public init(randomWeights architecture: UNetArchitecture, classes: Int, inputSize: Int,
                 kernels: CPUKernelPath? = nil, seed: UInt64 = 1) throws {
         let path = try kernels ?? CPUKernelPath.fromEnvironment()
+        try path.requireSupported()
         var meta = ModelMetadata(architecture: architecture, classes: (0..<classes).map { "class\($0)" }, inputSize: inputSize)
         meta.ensembleMembers = 1
         var state = seed

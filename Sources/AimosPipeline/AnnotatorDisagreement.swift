@@ -37,7 +37,6 @@ public struct AnnotatorDisagreement {
             let predicted = heatmap(i) >= threshold, actual = labels[i] != 0
             if predicted && actual { tp += 1 } else if predicted { fp += 1 } else if actual { fn += 1 }
         }
-        let eps = OrganMetrics.diceEpsilon
-        return (2 * Double(tp) + eps) / (2 * Double(tp) + Double(fp) + Double(fn) + eps)
+        return OrganMetrics.dice(truePositives: tp, falsePositives: fp, falseNegatives: fn)
     }
 }

@@ -54,6 +54,13 @@ public final class AtomicOutputs {
         guard written == bytes.count, closed == 0 else { throw AimosError(.io, "cannot write '\(path)' (disk full?)") }
     }
 
+    /// One text file, written through a temporary path and moved into place.
+    public static func writeText(_ text: String, to path: String, overwrite: Bool) throws {
+        let outputs = AtomicOutputs(overwrite: overwrite)
+        try outputs.writeText(text, to: path)
+        try outputs.commit()
+    }
+
     /// Renames every temporary file into place.
     public func commit() throws {
         for (temporary, final) in pending {

@@ -40,5 +40,10 @@ public struct CSVTable {
         }
     }
 
+    /// The table in the file at `path` (UTF-8).
+    public init(path: String) throws {
+        try self.init(text: String(decoding: try FileBytes.read(path: path), as: UTF8.self), origin: "'\(path)'")
+    }
+
     public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 }

@@ -31,14 +31,13 @@ public struct LabelMapComparison {
         let numbering = Self.commonNumbering([reference] + (reference2.map { [$0] } ?? []) + [prediction])
         let organs = numbering.organs
         let r = numbering.labels[0], p = numbering.labels.last!, r2 = reference2 == nil ? nil : numbering.labels[1]
-        let epsilon = OrganMetrics.diceEpsilon
         func dice(_ a: [UInt8], _ b: [UInt8], _ k: UInt8) -> Double {
             var tp = 0, fp = 0, fn = 0
             for i in 0..<a.count {
                 let x = a[i] == k, y = b[i] == k
                 if x && y { tp += 1 } else if x { fp += 1 } else if y { fn += 1 }
             }
-            return (2 * Double(tp) + epsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + epsilon)
+            return OrganMetrics.dice(truePositives: tp, falsePositives: fp, falseNegatives: fn)
         }
         rows = organs.enumerated().map { index, name in
             let k = UInt8(index + 1)
@@ -50,7 +49,7 @@ public struct LabelMapComparison {
                 if p[i] == k { if right { tp += 1 } else { fp += 1 } } else if (r[i] == k || r2[i] == k) && !right { fn += 1 }
             }
             return Row(organ: name, metrics: metrics, diceAnnotators: dice(r, r2, k), diceReference2: dice(p, r2, k),
-                       diceEither: (2 * Double(tp) + epsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + epsilon))
+                       diceEither: OrganMetrics.dice(truePositives: tp, falsePositives: fp, falseNegatives: fn))
         }
         twoReferences = reference2 != nil
     }
@@ -93,7 +92,7 @@ public struct LabelMapComparison {
     public func csv() -> String {
         let header = (Self.columns + (twoReferences ? Self.twoReferenceColumns : [])).joined(separator: ",")
         let lines = rows.map { row in
-            ([csvField(row.organ)] + values(row).map { $0.isFinite ? String($0) : "" }).joined(separator: ",")
+            ([csvQuoted(row.organ)] + values(row).map(number)).joined(separator: ",")
         }
         return ([header] + lines).joined(separator: "\n") + "\n"
     }
@@ -106,17 +105,5 @@ public struct LabelMapComparison {
                 + zip(names, values(row)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
         }
         return "{\"organs\": [\n" + objects.joined(separator: ",\n") + "\n]}\n"
-    }
-
-    private func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingAll("\"", "\"\"") + "\"" : s
-    }
-}
-
-private extension String {
-    func replacingAll(_ target: Character, _ replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }

@@ -11,14 +11,7 @@ public struct LabelMapFile {
     public init(path: String, names: String? = nil) throws {
         self.path = path
         scan = try NiftiScan(path: path)
-        var values = [UInt8](repeating: 0, count: scan.voxelCount)
-        for i in 0..<scan.voxelCount {
-            let v = scan.intensity(at: i)
-            guard v >= 0, v <= 255, v == v.rounded() else {
-                throw AimosError(.format, "'\(path)' voxel \(i) holds \(v): a label map holds integers 0...255")
-            }
-            values[i] = UInt8(v)
-        }
+        let values = try Self.labels(of: scan, path: path)
         let table: [Int: String]
         if let names = names {
             table = try Self.parseNames(names)
@@ -46,6 +39,19 @@ public struct LabelMapFile {
             if id > 0 && !name.isEmpty { entries.append("\(name.replacingCommas)=\(id)") }
         }
         return entries.joined(separator: ",")
+    }
+
+    /// The voxels of `scan` as labels; FORMAT naming the voxel where one is not an integer 0...255.
+    public static func labels(of scan: NiftiScan, path: String) throws -> [UInt8] {
+        var values = [UInt8](repeating: 0, count: scan.voxelCount)
+        for i in 0..<scan.voxelCount {
+            let v = scan.intensity(at: i)
+            guard v >= 0, v <= 255, v == v.rounded() else {
+                throw AimosError(.format, "'\(path)' voxel \(i) holds \(v): a label map holds integers 0...255")
+            }
+            values[i] = UInt8(v)
+        }
+        return values
     }
 
     /// "Heart=2,Liver=4" -> [0: background, 2: Heart, 4: Liver].

@@ -138,24 +138,26 @@ public final class NiftiScan {
 }
 
 extension NiftiScan {
-    /// The voxel-to-world matrix's 3x3 part (sform if set, else qform), nil when neither is set.
-    public func worldMatrix() -> [[Double]]? {
+    /// The voxel-to-world matrix, 4 x 4 row-major: the sform if set, else the qform; nil when
+    /// neither is set.
+    private func worldAffine() -> [Double]? {
         var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
         var qcode: Int32 = 0, scode: Int32 = 0
         var pixdim = [Double](repeating: 0, count: 8)
         nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
-        guard let m = scode > 0 ? sform : qcode > 0 ? qform : nil else { return nil }
+        return scode > 0 ? sform : qcode > 0 ? qform : nil
+    }
+
+    /// The voxel-to-world matrix's 3x3 part (sform if set, else qform), nil when neither is set.
+    public func worldMatrix() -> [[Double]]? {
+        guard let m = worldAffine() else { return nil }
         return (0..<3).map { r in (0..<3).map { c in m[4 * r + c] } }
     }
 
     /// World mm -> voxel indices through the inverse of the sform (else qform); without
     /// either, indices are world / voxel size.
     public func worldToVoxel() -> ([Double]) -> [Double] {
-        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
-        var qcode: Int32 = 0, scode: Int32 = 0
-        var pixdim = [Double](repeating: 0, count: 8)
-        nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
-        guard let m = scode > 0 ? sform : qcode > 0 ? qform : nil else {
+        guard let m = worldAffine() else {
             let spacing = self.spacing
             return { p in (0..<3).map { p[$0] / spacing[$0] } }
         }
@@ -174,12 +176,7 @@ extension NiftiScan {
     /// The world direction of a voxel axis from the sform (or qform, or pixdim alone): the index
     /// of its dominant world component (0 = x, 1 = y, 2 = z) and that component's sign.
     public func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {
-        var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
-        var qcode: Int32 = 0, scode: Int32 = 0
-        var pixdim = [Double](repeating: 0, count: 8)
-        nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
-        let matrix = scode > 0 ? sform : qcode > 0 ? qform : nil
-        guard let m = matrix else { return (axis, 1) }
+        guard let m = worldAffine() else { return (axis, 1) }
         let column = (0..<3).map { m[4 * $0 + axis] }
         let dominant = (0..<3).max { abs(column[$0]) < abs(column[$1]) } ?? axis
         return (dominant, column[dominant] < 0 ? -1 : 1)

@@ -156,7 +156,7 @@ func csvQuoted(_ s: String) -> String {
 }
 
 /// Fixed-point formatting without Foundation.
-func fixed(_ x: Double, _ digits: Int) -> String {
+public func fixed(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return "nan" }
     guard abs(x) < 1e15 else { return String(x) }
     var scale = 1.0

@@ -66,14 +66,14 @@ public struct PointAllocation {
         let lines = points.map { p -> String in
             var cells = [p.id] + p.given.map { String($0) } + p.voxel.map(String.init) + [p.inside ? "yes" : "no", p.organ]
             if radiusMM != nil { cells.append(p.nearby.joined(separator: ";")) }
-            return cells.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",")
+            return cells.map(csvQuoted).joined(separator: ",")
         }
         return ([header.joined(separator: ",")] + lines).joined(separator: "\n") + "\n"
     }
 
     public func countsCSV() -> String {
         let outside = points.filter { !$0.inside }.count
-        let lines = counts.map { "\($0.organ),\($0.points)" } + (outside > 0 ? ["outside_grid,\(outside)"] : [])
+        let lines = counts.map { "\(csvQuoted($0.organ)),\($0.points)" } + (outside > 0 ? ["outside_grid,\(outside)"] : [])
         return (["organ,points"] + lines).joined(separator: "\n") + "\n"
     }
 }

@@ -34,13 +34,13 @@ public struct VolumeVariability {
     }
 
     public init(records: [Record]) {
-        var organs: [String] = []
-        for r in records where !organs.contains(r.organ) { organs.append(r.organ) }
+        var organs: [String] = [], seenOrgans = Set<String>()
+        for r in records where seenOrgans.insert(r.organ).inserted { organs.append(r.organ) }
         // Every (mouse, time point, annotator) that has any organ: an organ absent there is missing.
-        var sessions: [String] = []
+        var sessions: [String] = [], seenSessions = Set<String>()
         for r in records {
             let s = "\(r.mouse)/\(r.timepoint)/\(r.annotator)"
-            if !sessions.contains(s) { sessions.append(s) }
+            if seenSessions.insert(s).inserted { sessions.append(s) }
         }
         func grouped(_ rs: [Record], _ key: (Record) -> String) -> [(String, [Record])] {
             var order: [String] = [], groups: [String: [Record]] = [:]
@@ -81,8 +81,8 @@ public struct VolumeVariability {
             return "\(sd),\(100 * sd / mean)"
         }
         let lines = rows.map { r in
-            "\(r.organ),\(r.meanMM3),\(cells(r.interSubject, r.meanMM3)),\(cells(r.interAnnotator, r.meanMM3)),"
-                + "\(cells(r.intraAnnotator, r.meanMM3)),\(r.mice),\(r.scans),\"\(r.notes.joined(separator: "; "))\""
+            "\(csvQuoted(r.organ)),\(r.meanMM3),\(cells(r.interSubject, r.meanMM3)),\(cells(r.interAnnotator, r.meanMM3)),"
+                + "\(cells(r.intraAnnotator, r.meanMM3)),\(r.mice),\(r.scans),\(csvQuoted(r.notes.joined(separator: "; ")))"
         }
         return ([header] + lines).joined(separator: "\n") + "\n"
     }

@@ -24,6 +24,13 @@ public enum CPUKernelPath: String, CaseIterable {
 
     public var isSupported: Bool { self == .reference || table != nil }
 
+    /// Throws UNSUPPORTED, naming the path and this CPU, when this CPU cannot run the path.
+    public func requireSupported() throws {
+        guard isSupported else {
+            throw AimosError(.unsupported, "the \(rawValue) kernels do not run on this CPU (\(Self.cpuDescription))")
+        }
+    }
+
     /// The paths this CPU can run, reference first.
     public static var supported: [CPUKernelPath] { allCases.filter(\.isSupported) }
 
@@ -76,17 +83,12 @@ extension CPUKernelPath {
     /// this path's vectors (the best own path's for the reference), for about `seconds`.
     public static func measuredPeakGFLOPs(path: CPUKernelPath, threads: Int, seconds: Double = 0.3) -> Double {
         guard let table = (path.table ?? best.table)?.pointee else { return 0 }
-        func clock() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &t)
-            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-        }
         // Calibrate one thread's iteration count to the time asked for.
         var iterations = 1 << 20
         while true {
-            let start = clock()
+            let start = MonotonicClock.seconds
             _ = table.fma_peak(iterations)
-            let elapsed = clock() - start
+            let elapsed = MonotonicClock.seconds - start
             if elapsed > seconds / 4 || iterations > 1 << 34 {
                 iterations = Int(Double(iterations) * seconds / max(elapsed, 1e-9))
                 break
@@ -96,11 +98,11 @@ extension CPUKernelPath {
         let workers = max(1, threads)
         let lock = Lock()
         var flops = 0.0
-        let start = clock()
+        let start = MonotonicClock.seconds
         ParallelFor.run(workers: workers) { _ in
             let done = table.fma_peak(iterations)
             lock.run { flops += done }
         }
-        return flops / (clock() - start) / 1e9
+        return flops / (MonotonicClock.seconds - start) / 1e9
     }
 }

@@ -20,28 +20,36 @@ public struct OrganMetrics: Equatable {
 
     public static let diceEpsilon = 1e-5
 
+    /// The paper's Dice from the voxel counts.
+    public static func dice(truePositives tp: Int, falsePositives fp: Int, falseNegatives fn: Int) -> Double {
+        (2 * Double(tp) + diceEpsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + diceEpsilon)
+    }
+
     /// Metrics of the masks `prediction(i)` and `reference(i)` over a grid of `dims` voxels
     /// (x fastest) with voxel size `spacing` (mm).
     public static func compare(dims: [Int], spacing: [Double], prediction: (Int) -> Bool, reference: (Int) -> Bool) -> OrganMetrics {
-        let count = dims[0] * dims[1] * dims[2]
         var tp = 0, fp = 0, fn = 0
-        var comP = [0.0, 0.0, 0.0], comR = [0.0, 0.0, 0.0]
-        var lower = dims, upper = [-1, -1, -1]
-        for i in 0..<count {
-            let p = prediction(i), r = reference(i)
-            guard p || r else { continue }
-            if p && r { tp += 1 } else if p { fp += 1 } else { fn += 1 }
-            let c = [i % dims[0], (i / dims[0]) % dims[1], i / (dims[0] * dims[1])]
-            for a in 0..<3 {
-                if p { comP[a] += Double(c[a]) }
-                if r { comR[a] += Double(c[a]) }
-                lower[a] = min(lower[a], c[a])
-                upper[a] = max(upper[a], c[a])
+        var comP = SIMD3<Double>(), comR = SIMD3<Double>()
+        var lowest = SIMD3(dims[0], dims[1], dims[2]), highest = SIMD3(-1, -1, -1)
+        for z in 0..<dims[2] {
+            for y in 0..<dims[1] {
+                let row = (z * dims[1] + y) * dims[0]
+                for x in 0..<dims[0] {
+                    let p = prediction(row + x), r = reference(row + x)
+                    guard p || r else { continue }
+                    if p && r { tp += 1 } else if p { fp += 1 } else { fn += 1 }
+                    let c = SIMD3(x, y, z)
+                    if p { comP += SIMD3<Double>(c) }
+                    if r { comR += SIMD3<Double>(c) }
+                    lowest = pointwiseMin(lowest, c)
+                    highest = pointwiseMax(highest, c)
+                }
             }
         }
+        let lower = [lowest.x, lowest.y, lowest.z], upper = [highest.x, highest.y, highest.z]
         let predicted = tp + fp, referenced = tp + fn
         let voxelMM3 = spacing.reduce(1, *)
-        var m = OrganMetrics(dice: (2 * Double(tp) + diceEpsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + diceEpsilon),
+        var m = OrganMetrics(dice: dice(truePositives: tp, falsePositives: fp, falseNegatives: fn),
                              hd50MM: .nan, hd95MM: .nan, centerOfMassMM: .nan,
                              referenceMM3: Double(referenced) * voxelMM3, predictionMM3: Double(predicted) * voxelMM3,
                              volumeErrorPercent: referenced == 0 ? .nan : 100 * Double(predicted - referenced) / Double(referenced))

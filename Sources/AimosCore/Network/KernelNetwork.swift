@@ -21,7 +21,7 @@ final class KernelNetwork: PreparedNetwork {
     /// before the next is read (loading needs the file and the prepared weights, little more).
     init(architecture: UNetArchitecture, outputChannels: Int, inputSize: Int, path: CPUKernelPath,
          kernels: UnsafePointer<aimk_kernels>, tensor: UNet.TensorSource) throws {
-        let sizes = KernelWorkspace.levelSizes(levels: architecture.levels, inputSize: inputSize)
+        let sizes = architecture.levelSizes(inputSize: inputSize)
         let arena = BufferArena()
         func prepared(_ block: UNetArchitecture.ConvBlock, size: Int) throws -> PreparedConvolution {
             try PreparedConvolution(UNet.foldedBlock(block, tensor), size: size, arena: arena)
@@ -48,7 +48,7 @@ final class KernelNetwork: PreparedNetwork {
     var convolutions: [PreparedConvolution] { encoder.flatMap { $0 } + [center] + decoder.flatMap { $0 } }
 
     func makeWorkspace(threads: Int) throws -> NetworkWorkspace {
-        try KernelWorkspace(architecture: architecture, inputSize: inputSize, classes: classes,
+        try KernelWorkspace(architecture: architecture, inputSize: inputSize,
                             scratchFloats: convolutions.map(\.scratchFloats).max() ?? 0, threads: threads)
     }
 

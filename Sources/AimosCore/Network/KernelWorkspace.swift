@@ -15,17 +15,11 @@ final class KernelWorkspace: NetworkWorkspace {
     private let arena: BufferArena
     var bytes: Int { arena.bytes }
 
-    static func levelSizes(levels: Int, inputSize: Int) -> [Int] {
-        var sizes = [inputSize]
-        for _ in 0..<levels { sizes.append(sizes.last! / 2) }
-        return sizes
-    }
-
     /// Floats of `channels` channels at side `size` in the kernels' layout.
     static func floats(channels: Int, size: Int) -> Int { channels * (size + 2) * (size + 2) }
 
-    init(architecture: UNetArchitecture, inputSize: Int, classes: Int, scratchFloats: Int, threads: Int) throws {
-        let sizes = Self.levelSizes(levels: architecture.levels, inputSize: inputSize)
+    init(architecture: UNetArchitecture, inputSize: Int, scratchFloats: Int, threads: Int) throws {
+        let sizes = architecture.levelSizes(inputSize: inputSize)
         levelSizes = sizes
         let widths = architecture.encoderWidths
         var largest = Self.floats(channels: widths.last!, size: sizes[architecture.levels])

@@ -30,10 +30,8 @@ enum NetworkBackend {
             return ReferenceNetwork(net: try UNet(architecture: architecture, outputChannels: outputChannels, tensor: tensor),
                                     inputSize: inputSize)
         }
-        guard let table = path.table else {
-            throw AimosError(.unsupported, "the \(path.rawValue) kernels do not run on this CPU (\(CPUKernelPath.cpuDescription))")
-        }
+        try path.requireSupported()
         return try KernelNetwork(architecture: architecture, outputChannels: outputChannels, inputSize: inputSize,
-                                 path: path, kernels: table, tensor: tensor)
+                                 path: path, kernels: path.table!, tensor: tensor)
     }
 }

@@ -7,7 +7,7 @@ import CAimosKernels
 ///   `winogradMinimumSize` (4 times fewer multiplications, 4 times the weight memory);
 /// - direct elsewhere: the smallest levels, with few tiles and the largest weights.
 struct PreparedConvolution {
-    enum Algorithm: String { case singleInput = "single-input direct", direct, winograd }
+    enum Algorithm { case singleInput, direct, winograd }
 
     let algorithm: Algorithm
     let inChannels: Int
@@ -16,7 +16,6 @@ struct PreparedConvolution {
     let relu: Bool
     let weights: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>
-    let weightBytes: Int
 
     /// The smallest side that Winograd runs at: at 8 x 8 a layer has four tiles, too few to pay
     /// for the transforms, and the deepest weights would take four times their memory.
@@ -41,7 +40,6 @@ struct PreparedConvolution {
         let count = algorithm == .winograd ? layer.weights.count * 4 : layer.weights.count
         weights = try arena.floats(count, "prepared convolution weights")
         bias = try arena.floats(outChannels, "a convolution bias")
-        weightBytes = 4 * (count + outChannels)
         layer.bias.withUnsafeBufferPointer { bias.update(from: $0.baseAddress!, count: outChannels) }
         layer.weights.withUnsafeBufferPointer { w in
             switch algorithm {

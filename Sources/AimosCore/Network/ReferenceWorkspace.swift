@@ -15,8 +15,7 @@ final class ReferenceWorkspace: NetworkWorkspace {
     static let preferredColumnFloats = 1 << 21
 
     init(architecture: UNetArchitecture, inputSize: Int) throws {
-        var sizes = [inputSize]
-        for _ in 0..<architecture.levels { sizes.append(sizes.last! / 2) }
+        let sizes = architecture.levelSizes(inputSize: inputSize)
         levelSizes = sizes
         let widths = architecture.encoderWidths
         var largest = 0, columnNeed = 0

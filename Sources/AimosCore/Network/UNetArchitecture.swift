@@ -68,11 +68,18 @@ public struct UNetArchitecture: Equatable {
             + outputChannels * 32 + outputChannels
     }
 
+    /// The side of each level at `inputSize` (each max-pool halves it, rounding down), then the
+    /// centre's.
+    public func levelSizes(inputSize: Int) -> [Int] {
+        var sizes = [inputSize]
+        for _ in 0..<levels { sizes.append(sizes.last! / 2) }
+        return sizes
+    }
+
     /// Multiply-accumulates of one forward pass at `inputSize` (the convolutions and the
     /// classifier; an operation count of 2 per multiply-accumulate gives FLOPs).
     public func multiplyAccumulates(inputSize: Int, outputChannels: Int) -> Int {
-        var sizes = [inputSize]
-        for _ in 0..<levels { sizes.append(sizes.last! / 2) }
+        let sizes = levelSizes(inputSize: inputSize)
         var total = 32 * outputChannels * inputSize * inputSize
         for level in 0..<levels {
             let pixels = sizes[level] * sizes[level]
