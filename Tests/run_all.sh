@@ -19,6 +19,9 @@ echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
+echo "== ABI compatibility: programs built against the 0.1 and 0.3 headers, abidiff against the baseline"
+bash Tests/abi/check.sh
+bash Tests/abi/test_check.sh
 echo "== The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
 python3 -m pytest -q -rs Tests/cli
 echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"

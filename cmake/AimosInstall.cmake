@@ -8,7 +8,7 @@ install(FILES "${PROJECT_SOURCE_DIR}/include/aimos.h" DESTINATION "${CMAKE_INSTA
 # libaimos.so.X.Y.Z, and the links libaimos.so.X (the SONAME) and libaimos.so (for -laimos);
 # install(FILES) copies the links as links.
 install(FILES "${AIMOS_STAGED_LIBRARY}"
-              "${CMAKE_BINARY_DIR}/lib/libaimos.so.${PROJECT_VERSION_MAJOR}"
+              "${CMAKE_BINARY_DIR}/lib/libaimos.so.${AIMOS_SOVERSION}"
               "${CMAKE_BINARY_DIR}/lib/libaimos.so"
         DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
@@ -47,9 +47,10 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/aimosConfig.cmake.in"
   "${CMAKE_BINARY_DIR}/cmake/aimosConfig.cmake"
   INSTALL_DESTINATION "${aimos_cmake_dir}"
   PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
-# 0.x.y releases share the SONAME libaimos.so.0, so any 0.x satisfies a request for 0.x.
+# Every release so far keeps the ABI of the ones before (one SONAME, libaimos.so.0), so this
+# version satisfies a request for any earlier one.
 write_basic_package_version_file("${CMAKE_BINARY_DIR}/cmake/aimosConfigVersion.cmake"
-  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY AnyNewerVersion)
 install(FILES "${CMAKE_BINARY_DIR}/cmake/aimosConfig.cmake"
               "${CMAKE_BINARY_DIR}/cmake/aimosConfigVersion.cmake"
         DESTINATION "${aimos_cmake_dir}")

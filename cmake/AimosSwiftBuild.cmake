@@ -28,7 +28,7 @@ endif()
 set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              "${PROJECT_SOURCE_DIR}/Package.swift")
 
-set(aimos_soname "libaimos.so.${PROJECT_VERSION_MAJOR}")
+set(aimos_soname "libaimos.so.${AIMOS_SOVERSION}")
 set(aimos_stage_lib "${CMAKE_BINARY_DIR}/lib")
 set(aimos_stage_bin "${CMAKE_BINARY_DIR}/bin")
 set(AIMOS_STAGED_LIBRARY "${aimos_stage_lib}/libaimos.so.${PROJECT_VERSION}")

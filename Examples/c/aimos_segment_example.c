@@ -10,7 +10,7 @@
  * 2. reads the scan with libnifti and hands its voxels to aimos as they are (uint8, int16,
  *    uint16, int32, float32, float64) or, for other types or a scaled scan, as float32 with
  *    scl_slope/scl_inter applied,
- * 3. segments it (aimos_segment_volume) with a progress callback, in the anatomical layout
+ * 3. segments it (aimos_segment) with a progress callback, in the anatomical layout
  *    asked for, and reports the layout used,
  * 4. prints the organ volume table,
  * 5. writes the label map as a uint8 NIfTI on the scan's grid (same header and affine), and
@@ -93,6 +93,7 @@ static double millimetres_per_unit(int xyz_units) {
  * which the caller frees. Returns 0 on success, or prints why not and returns -1. */
 static int volume_from_nifti(const nifti_image *scan, aimos_volume *volume, float **converted) {
     *converted = NULL;
+    aimos_volume_init(volume);
     int64_t voxel_count = scan->nx * scan->ny * scan->nz;
     if (scan->nx < 1 || scan->ny < 1 || scan->nz < 1 || scan->nvox != voxel_count) {
         fprintf(stderr, "the scan must be one 3D volume (dims %lld x %lld x %lld, %lld voxels)\n",
@@ -110,7 +111,7 @@ static int volume_from_nifti(const nifti_image *scan, aimos_volume *volume, floa
 
     /* NIfTI: scl_slope 0 means "no scaling"; slope 1 and intercept 0 change nothing. */
     int scaled = scan->scl_slope != 0.0 && (scan->scl_slope != 1.0 || scan->scl_inter != 0.0);
-    aimos_dtype dtype = direct_dtype(scan->datatype);
+    int32_t dtype = direct_dtype(scan->datatype);
     if (dtype != 0 && !scaled) {
         volume->data = scan->data;
         volume->dtype = dtype;
@@ -284,7 +285,7 @@ int main(int argc, char **argv) {
         exit_code = 2;
         goto cleanup;
     }
-    status = aimos_segment_volume(model, &volume, &options, &result);
+    status = aimos_segment(model, &volume, &options, &result);
     if (status != AIMOS_OK) {
         fprintf(stderr, "segmentation failed: %s: %s\n", aimos_status_string(status),
                 aimos_last_error());

@@ -30,13 +30,13 @@ import numpy as np
 
 __all__ = ["AimosError", "Model", "Segmentation", "library_version", "STATUS_NAMES",
            "OK", "INVALID_ARGUMENT", "IO", "FORMAT", "UNSUPPORTED", "OUT_OF_MEMORY", "CANCELLED",
-           "INTERNAL"]
+           "INTERNAL", "MISUSE"]
 
 # Status codes of aimos.h (stable values).
-OK, INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY, CANCELLED, INTERNAL = range(8)
+OK, INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY, CANCELLED, INTERNAL, MISUSE = range(9)
 STATUS_NAMES = {OK: "OK", INVALID_ARGUMENT: "INVALID_ARGUMENT", IO: "IO", FORMAT: "FORMAT",
                 UNSUPPORTED: "UNSUPPORTED", OUT_OF_MEMORY: "OUT_OF_MEMORY",
-                CANCELLED: "CANCELLED", INTERNAL: "INTERNAL"}
+                CANCELLED: "CANCELLED", INTERNAL: "INTERNAL", MISUSE: "MISUSE"}
 
 # numpy dtype -> aimos_dtype of aimos.h; these pass to the library without conversion.
 _AIMOS_DTYPES = {np.dtype(np.uint8): 1, np.dtype(np.int16): 2, np.dtype(np.uint16): 3,
@@ -62,7 +62,8 @@ _PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64, c
 
 
 class _Volume(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int),
+    """aimos_volume (1.0): struct_size first, set by aimos_volume_init_sized."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("dtype", ctypes.c_int32), ("data", ctypes.c_void_p),
                 ("dims", ctypes.c_int64 * 3), ("spacing_mm", ctypes.c_double * 3)]
 
 
@@ -110,8 +111,10 @@ def _declare(lib):
         "aimos_result_layout": (c.c_int, [P, c.c_int32, c.POINTER(_Layout)]),
         "aimos_result_voxel_size_factor": (c.c_double, [P]),
         "aimos_load_model": (c.c_int, [c.c_char_p, c.POINTER(P)]),
-        "aimos_segment_volume": (c.c_int, [P, c.POINTER(_Volume), c.POINTER(_Options), c.POINTER(P)]),
-        "aimos_free": (None, [P]),
+        "aimos_volume_init_sized": (None, [c.POINTER(_Volume), c.c_uint32]),
+        "aimos_segment": (c.c_int, [P, c.POINTER(_Volume), c.POINTER(_Options), c.POINTER(P)]),
+        "aimos_model_free": (None, [P]),
+        "aimos_result_free": (None, [P]),
         "aimos_model_class_count": (c.c_int32, [P]),
         "aimos_model_class_name": (c.c_char_p, [P, c.c_int32]),
         "aimos_result_labels": (c.POINTER(c.c_uint8), [P]),
@@ -254,7 +257,7 @@ class Model:
     def close(self):
         """Frees the model; calling it twice is harmless."""
         if getattr(self, "_handle", None) is not None:
-            self._lib.aimos_free(self._handle)
+            self._lib.aimos_model_free(self._handle)
             self._handle = None
 
     def __enter__(self):
@@ -293,8 +296,12 @@ class Model:
         volume = np.asfortranarray(_as_supported_dtype(volume))  # x fastest, as the C API reads
         spacing = _spacing_triple(spacing)
 
-        c_volume = _Volume(volume.ctypes.data, _AIMOS_DTYPES[volume.dtype], (ctypes.c_int64 * 3)(*volume.shape),
-                           (ctypes.c_double * 3)(*spacing))
+        c_volume = _Volume()
+        self._lib.aimos_volume_init_sized(ctypes.byref(c_volume), ctypes.sizeof(_Volume))
+        c_volume.data = volume.ctypes.data
+        c_volume.dtype = _AIMOS_DTYPES[volume.dtype]
+        c_volume.dims = (ctypes.c_int64 * 3)(*volume.shape)
+        c_volume.spacing_mm = (ctypes.c_double * 3)(*spacing)
         options = _Options()
         self._lib.aimos_options_init_sized(ctypes.byref(options), ctypes.sizeof(_Options))
         options.slice_axis = -1 if slice_axis is None else int(slice_axis)
@@ -322,15 +329,15 @@ class Model:
             options.progress = callback
 
         result = ctypes.c_void_p()
-        status = self._lib.aimos_segment_volume(self._handle, ctypes.byref(c_volume), ctypes.byref(options),
-                                                ctypes.byref(result))
+        status = self._lib.aimos_segment(self._handle, ctypes.byref(c_volume), ctypes.byref(options),
+                                         ctypes.byref(result))
         if raised:
             raise raised[0]
         _check(status)
         try:
             return self._collect(result, volume.shape, spacing)
         finally:
-            self._lib.aimos_free(result)
+            self._lib.aimos_result_free(result)
 
     @staticmethod
     def _progress_trampoline(progress, raised):

@@ -78,12 +78,22 @@ final class ResultHandle {
 }
 
 extension HandleRegistry {
-    /// The live model behind a handle, or the INVALID_ARGUMENT status (with its message) to return.
+    /// The live model behind a handle, or the status (with its message) to return: INVALID_ARGUMENT
+    /// for NULL, MISUSE for a handle that is not a live model.
     func model(_ handle: OpaquePointer?, function: String) -> (ModelHandle?, aimos_status) {
         guard handle != nil else { return (nil, LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is NULL")) }
         guard let model = lookup(handle, as: ModelHandle.self) else {
-            return (nil, LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): model is not a live aimos model handle (freed, or not made by aimos_load_model)"))
+            return (nil, LastError.fail(AIMOS_ERROR_MISUSE, "\(function): model is not a live aimos model handle (freed, a result, or not made by aimos_load_model)"))
         }
         return (model, AIMOS_OK)
+    }
+
+    /// The live result behind a handle, or the status to return, as `model(_:function:)`.
+    func result(_ handle: OpaquePointer?, function: String) -> (ResultHandle?, aimos_status) {
+        guard handle != nil else { return (nil, LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): result is NULL")) }
+        guard let result = lookup(handle, as: ResultHandle.self) else {
+            return (nil, LastError.fail(AIMOS_ERROR_MISUSE, "\(function): result is not a live aimos result handle (freed, a model, or not made by aimos)"))
+        }
+        return (result, AIMOS_OK)
     }
 }

@@ -26,6 +26,7 @@ public func aimos_status_string(_ status: aimos_status) -> UnsafePointer<CChar> 
     case AIMOS_ERROR_OUT_OF_MEMORY: return staticCString("AIMOS_ERROR_OUT_OF_MEMORY")
     case AIMOS_ERROR_CANCELLED: return staticCString("AIMOS_ERROR_CANCELLED")
     case AIMOS_ERROR_INTERNAL: return staticCString("AIMOS_ERROR_INTERNAL")
+    case AIMOS_ERROR_MISUSE: return staticCString("AIMOS_ERROR_MISUSE")
     default: return staticCString("AIMOS_ERROR_UNKNOWN")
     }
 }

@@ -27,9 +27,9 @@ public func aimos_compare_labels(_ prediction: UnsafePointer<UInt8>?, _ referenc
     guard (1...255).contains(count) else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): count \(count) is not 1...255")
     }
-    let stride = Int(metrics.pointee.struct_size), full = MemoryLayout<aimos_organ_metrics>.size
-    guard stride >= full else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): metrics[0].struct_size is \(stride), expected at least \(full)")
+    let stride = Int(metrics.pointee.struct_size), smallest = CallerStruct.size(upTo: \aimos_organ_metrics.volume_error_percent)
+    guard stride >= smallest else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): metrics[0].struct_size is \(stride), expected at least \(smallest) (0.3's size)")
     }
     let base = UnsafeMutableRawPointer(metrics)
     for k in 1...Int(count) {
@@ -37,7 +37,7 @@ public func aimos_compare_labels(_ prediction: UnsafePointer<UInt8>?, _ referenc
         let m = OrganMetrics.compare(dims: grid, spacing: voxel,
                                      prediction: { prediction[$0] == label }, reference: { reference[$0] == label })
         var filled = aimos_organ_metrics()
-        filled.struct_size = UInt32(stride)
+        filled.struct_size = UInt32(min(stride, MemoryLayout<aimos_organ_metrics>.size))
         filled.label = Int32(k)
         filled.dice = m.dice
         filled.hd50_mm = m.hd50MM
@@ -46,7 +46,7 @@ public func aimos_compare_labels(_ prediction: UnsafePointer<UInt8>?, _ referenc
         filled.volume_reference_mm3 = m.referenceMM3
         filled.volume_prediction_mm3 = m.predictionMM3
         filled.volume_error_percent = m.volumeErrorPercent
-        (base + (k - 1) * stride).storeBytes(of: filled, as: aimos_organ_metrics.self)
+        CallerStruct.write(filled, to: base + (k - 1) * stride, size: stride)
     }
     return AIMOS_OK
 }

@@ -48,11 +48,22 @@ public func aimos_model_has_uncertainty(_ model: OpaquePointer?) -> Int32 {
 
 @_cdecl("aimos_model_orientation")
 public func aimos_model_orientation(_ model: OpaquePointer?, _ code: UnsafeMutablePointer<CChar>?) -> aimos_status {
-    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_model_orientation: model is NULL or not a live aimos model handle")
-    }
+    let (found, status) = HandleRegistry.shared.model(model, function: "aimos_model_orientation")
+    guard let handle = found else { return status }
     guard let code = code else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_model_orientation: code is NULL") }
     let letters = Array(String(handle.model.metadata.values.orientation.code).utf8.prefix(3))
     for i in 0..<4 { code[i] = i < letters.count ? CChar(bitPattern: letters[i]) : 0 }
     return AIMOS_OK
+}
+
+/// Experimental (AIMOS_EXPERIMENTAL): the kernel path the model was prepared for.
+@_cdecl("aimos_experimental_model_kernels")
+public func aimos_experimental_model_kernels(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let handle = HandleRegistry.shared.lookup(model, as: ModelHandle.self) else { return nil }
+    switch handle.model.kernelPath {
+    case .generic: return staticCString("generic")
+    case .avx2: return staticCString("avx2")
+    case .avx512: return staticCString("avx512")
+    case .reference: return staticCString("reference")
+    }
 }

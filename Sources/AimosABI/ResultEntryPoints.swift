@@ -35,13 +35,12 @@ public func aimos_result_animal_count(_ result: OpaquePointer?) -> Int32 {
 @_cdecl("aimos_result_layout")
 public func aimos_result_layout(_ result: OpaquePointer?, _ animal: Int32, _ layout: UnsafeMutablePointer<aimos_layout>?) -> aimos_status {
     let function = "aimos_result_layout"
-    guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): result is NULL or not a live aimos result handle")
-    }
+    let (found, status) = HandleRegistry.shared.result(result, function: function)
+    guard let handle = found else { return status }
     guard let layout = layout else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): layout is NULL") }
     let size = Int(layout.pointee.struct_size)
-    guard size >= MemoryLayout<aimos_layout>.size else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): layout->struct_size is \(size), expected at least \(MemoryLayout<aimos_layout>.size)")
+    guard size >= layoutSize0_2 else {
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): layout->struct_size is \(size), expected at least \(layoutSize0_2)")
     }
     let layouts = handle.result.layouts
     guard animal >= 0, Int(animal) < layouts.count else {
@@ -49,7 +48,7 @@ public func aimos_result_layout(_ result: OpaquePointer?, _ animal: Int32, _ lay
     }
     let a = layouts[Int(animal)]
     var out = aimos_layout()
-    out.struct_size = UInt32(MemoryLayout<aimos_layout>.size)
+    out.struct_size = UInt32(min(size, MemoryLayout<aimos_layout>.size))
     let code = Array((a.orientation?.description ?? "").utf8)
     withUnsafeMutableBytes(of: &out.orientation) { bytes in
         for (i, b) in code.prefix(3).enumerated() { bytes[i] = b }
@@ -59,9 +58,12 @@ public func aimos_result_layout(_ result: OpaquePointer?, _ animal: Int32, _ lay
     out.crop_upper = (Int64(a.box.upper[0]), Int64(a.box.upper[1]), Int64(a.box.upper[2]))
     out.slice_axis = Int32(a.geometry.axis)
     out.slice_direction_known = a.sliceDirectionKnown ? 1 : 0
-    layout.pointee = out
+    CallerStruct.write(out, to: layout, size: size)
     return AIMOS_OK
 }
+
+/// sizeof(aimos_layout) in 0.2, which introduced it: the smallest struct_size accepted.
+let layoutSize0_2 = CallerStruct.size(upTo: \aimos_layout.slice_direction_known)
 
 @_cdecl("aimos_result_voxel_size_factor")
 public func aimos_result_voxel_size_factor(_ result: OpaquePointer?) -> Double {
@@ -71,9 +73,8 @@ public func aimos_result_voxel_size_factor(_ result: OpaquePointer?) -> Double {
 
 @_cdecl("aimos_result_dims")
 public func aimos_result_dims(_ result: OpaquePointer?, _ dims: UnsafeMutablePointer<Int64>?) -> aimos_status {
-    guard let handle = HandleRegistry.shared.lookup(result, as: ResultHandle.self) else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_result_dims: result is NULL or not a live aimos result handle")
-    }
+    let (found, status) = HandleRegistry.shared.result(result, function: "aimos_result_dims")
+    guard let handle = found else { return status }
     guard let dims = dims else { return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_result_dims: dims is NULL") }
     for axis in 0..<3 { dims[axis] = Int64(handle.result.dims[axis]) }
     return AIMOS_OK

@@ -1,7 +1,8 @@
 import AimosCore
 import CAimosHeader
 
-// C entry points of a segmentation run: options and aimos_segment_volume.
+// C entry points of a segmentation run: options, volumes, aimos_segment (and 0.1's
+// aimos_segment_volume).
 
 /// The 0.1 entry point: fills the 0.1 fields only (a 0.1 caller's struct is that small).
 @_cdecl("aimos_options_init")
@@ -19,35 +20,69 @@ public func aimos_options_init_sized(_ options: UnsafeMutablePointer<aimos_optio
     defaults.crop = Int32(AIMOS_CROP_MODEL.rawValue)
     defaults.separate_animals = 1
     // Only the caller's part is written: a smaller (older) struct ends where its size says.
-    let count = Int(defaults.struct_size)
-    withUnsafeBytes(of: &defaults) { bytes in
-        UnsafeMutableRawPointer(options).copyMemory(from: bytes.baseAddress!, byteCount: count)
+    CallerStruct.write(defaults, to: options, size: Int(defaults.struct_size))
+}
+
+/// sizeof(aimos_volume) in 1.0, the first version with struct_size: the smallest accepted.
+let volumeSize1_0 = CallerStruct.size(upTo: \aimos_volume.spacing_mm)
+
+@_cdecl("aimos_volume_init_sized")
+public func aimos_volume_init_sized(_ volume: UnsafeMutablePointer<aimos_volume>?, _ size: UInt32) {
+    guard let volume = volume, Int(size) >= volumeSize1_0 else { return }
+    var defaults = aimos_volume()
+    defaults.struct_size = UInt32(min(Int(size), MemoryLayout<aimos_volume>.size))
+    defaults.spacing_mm = (1, 1, 1)
+    CallerStruct.write(defaults, to: volume, size: Int(defaults.struct_size))
+}
+
+@_cdecl("aimos_segment")
+public func aimos_segment(_ model: OpaquePointer?, _ volume: UnsafePointer<aimos_volume>?,
+                          _ options: UnsafePointer<aimos_options>?,
+                          _ outResult: UnsafeMutablePointer<OpaquePointer?>?) -> aimos_status {
+    let function = "aimos_segment"
+    guard let volume = volume else {
+        outResult?.pointee = nil
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): volume is NULL")
     }
+    let size = Int(volume.pointee.struct_size)
+    guard size >= volumeSize1_0 else {
+        outResult?.pointee = nil
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): volume->struct_size is \(size), expected at least \(volumeSize1_0); call aimos_volume_init first")
+    }
+    let v = CallerStruct.read(volume, size: size, over: aimos_volume())
+    return segment(function, model, v.data, v.dtype, v.dims, v.spacing_mm, options, outResult)
 }
 
 @_cdecl("aimos_segment_volume")
-public func aimos_segment_volume(_ model: OpaquePointer?, _ volume: UnsafePointer<aimos_volume>?,
+public func aimos_segment_volume(_ model: OpaquePointer?, _ volume: UnsafePointer<aimos_volume_0_1>?,
                                  _ options: UnsafePointer<aimos_options>?,
                                  _ outResult: UnsafeMutablePointer<OpaquePointer?>?) -> aimos_status {
+    guard let v = volume?.pointee else {
+        outResult?.pointee = nil
+        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "aimos_segment_volume: volume is NULL")
+    }
+    return segment("aimos_segment_volume", model, v.data, v.dtype, v.dims, v.spacing_mm, options, outResult)
+}
+
+/// The segmentation behind both entry points, once the volume's fields are read.
+private func segment(_ function: String, _ model: OpaquePointer?, _ data: UnsafeRawPointer?, _ dtype: Int32,
+                     _ dims: (Int64, Int64, Int64), _ spacing: (Double, Double, Double),
+                     _ options: UnsafePointer<aimos_options>?,
+                     _ outResult: UnsafeMutablePointer<OpaquePointer?>?) -> aimos_status {
     outResult?.pointee = nil
-    let function = "aimos_segment_volume"
     guard let outResult = outResult else {
         return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): out_result is NULL")
     }
     let (found, status) = HandleRegistry.shared.model(model, function: function)
     guard let handle = found else { return status }
-    guard let volume = volume?.pointee else {
-        return LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): volume is NULL")
-    }
     let settings: SegmentationOptions
     switch ABIOptions.read(options, function: function) {
     case let .success(s): settings = s
     case let .failure(status): return status
     }
     return LastError.guarded(function) {
-        let view = try VoxelVolume(data: volume.data, dtypeRaw: Int32(bitPattern: volume.dtype.rawValue),
-                                   dims: [volume.dims.0, volume.dims.1, volume.dims.2],
-                                   spacing: [volume.spacing_mm.0, volume.spacing_mm.1, volume.spacing_mm.2])
+        let view = try VoxelVolume(data: data, dtypeRaw: dtype, dims: [dims.0, dims.1, dims.2],
+                                   spacing: [spacing.0, spacing.1, spacing.2])
         let result = try handle.model.segment(view, options: settings)
         outResult.pointee = HandleRegistry.shared.register(ResultHandle(result: result))
     }
@@ -58,12 +93,7 @@ enum ABIOptions {
     enum Outcome { case success(SegmentationOptions), failure(aimos_status) }
 
     /// sizeof(aimos_options) in 0.1: the smallest struct_size accepted.
-    static let size0_1 = MemoryLayout<aimos_options>.offset(of: \aimos_options.orientation)!
-
-    /// Whether a caller's struct of `size` bytes holds the field at `path`.
-    static func covers<T>(_ size: Int, _ path: KeyPath<aimos_options, T>) -> Bool {
-        MemoryLayout<aimos_options>.offset(of: path)! + MemoryLayout<T>.size <= size
-    }
+    static let size0_1 = CallerStruct.size(upTo: \aimos_options.user_data)
 
     /// `fileHasMatrix`: the caller segments a file, whose own qform/sform serves header mode.
     static func read(_ options: UnsafePointer<aimos_options>?, function: String, fileHasMatrix: Bool = false) -> Outcome {
@@ -78,15 +108,17 @@ enum ABIOptions {
             return .failure(LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): options->struct_size is \(size), expected at least \(size0_1); call aimos_options_init first"))
         }
         // Copy only what the caller's struct holds; the rest keeps the 0.1 behaviour.
-        var o = aimos_options()
-        o.orientation = Int32(AIMOS_ORIENTATION_NONE.rawValue)
-        o.crop = Int32(AIMOS_CROP_NONE.rawValue)
-        o.separate_animals = 1
-        withUnsafeMutableBytes(of: &o) { $0.baseAddress!.copyMemory(from: options, byteCount: min(size, MemoryLayout<aimos_options>.size)) }
-        if !covers(size, \.orientation) { o.orientation = Int32(AIMOS_ORIENTATION_NONE.rawValue) }
-        if !covers(size, \.crop) { o.crop = Int32(AIMOS_CROP_NONE.rawValue) }
-        if !covers(size, \.separate_animals) { o.separate_animals = 1 }
-        if !covers(size, \.world_matrix) { o.world_matrix = nil }
+        var behaviour0_1 = aimos_options()
+        behaviour0_1.orientation = Int32(AIMOS_ORIENTATION_NONE.rawValue)
+        behaviour0_1.crop = Int32(AIMOS_CROP_NONE.rawValue)
+        behaviour0_1.separate_animals = 1
+        var o = CallerStruct.read(options, size: size, over: behaviour0_1)
+        // A size that ends inside a field leaves that field at its 0.1 behaviour too.
+        if !CallerStruct.covers(size, \aimos_options.orientation) { o.orientation = behaviour0_1.orientation }
+        if !CallerStruct.covers(size, \aimos_options.orientation_code) { o.orientation_code = behaviour0_1.orientation_code }
+        if !CallerStruct.covers(size, \aimos_options.crop) { o.crop = behaviour0_1.crop }
+        if !CallerStruct.covers(size, \aimos_options.separate_animals) { o.separate_animals = 1 }
+        if !CallerStruct.covers(size, \aimos_options.world_matrix) { o.world_matrix = nil }
         switch o.orientation {
         case Int32(AIMOS_ORIENTATION_NONE.rawValue): settings.orientation = .none
         case Int32(AIMOS_ORIENTATION_AUTO.rawValue): settings.orientation = .auto

@@ -8,6 +8,8 @@
  * aimos-make-golden-fixtures); SCRATCH_DIR receives a few malformed model files.
  * Prints "N passed, M failed" and exits nonzero on any failure.
  */
+/* The experimental section too: its declarations are tested, though they may change. */
+#define AIMOS_EXPERIMENTAL
 #include <aimos.h>
 
 #include <math.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 /* The golden fixture parser, shared with the C example's test (Examples/c/tests). */
 #include "golden_fixture.h"
@@ -61,6 +65,17 @@ static void write_header_only(const char *path, const char *json) {
     free(bytes);
 }
 
+/* Number of entries in a directory besides . and .. (-1 if it cannot be read). */
+static int count_entries(const char *directory) {
+    DIR *dir = opendir(directory);
+    if (!dir) return -1;
+    int count = 0;
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) count++;
+    closedir(dir);
+    return count;
+}
+
 /* ---- progress callbacks ---- */
 typedef struct { int64_t calls, last_done, total, cancel_at; int monotonic; } progress_log;
 
@@ -82,6 +97,18 @@ typedef struct {
     int ok;
 } thread_job;
 
+/* A volume as aimos_volume_init makes it, with the fields set. */
+static aimos_volume make_volume(const void *data, int32_t dtype, int64_t nx, int64_t ny, int64_t nz,
+                                double sx, double sy, double sz) {
+    aimos_volume volume;
+    aimos_volume_init(&volume);
+    volume.data = data;
+    volume.dtype = dtype;
+    volume.dims[0] = nx; volume.dims[1] = ny; volume.dims[2] = nz;
+    volume.spacing_mm[0] = sx; volume.spacing_mm[1] = sy; volume.spacing_mm[2] = sz;
+    return volume;
+}
+
 /* Options of the published behaviour, which the reference labels were made with: the voxel
  * axes taken as the model's, no crop. */
 static aimos_options published_options(void) {
@@ -98,7 +125,7 @@ static void *segment_in_thread(void *arg) {
     options.threads = 1;
     for (int round = 0; round < thread_rounds; round++) {
         aimos_result *result = NULL;
-        if (aimos_segment_volume(job->model, job->volume, &options, &result) != AIMOS_OK) return NULL;
+        if (aimos_segment(job->model, job->volume, &options, &result) != AIMOS_OK) return NULL;
         int same = memcmp(aimos_result_labels(result), job->expected, (size_t)job->voxels) == 0;
         aimos_free(result);
         if (!same) return NULL;
@@ -172,6 +199,7 @@ int main(int argc, char **argv) {
     }
     CHECK(strcmp(aimos_status_string(AIMOS_OK), "AIMOS_OK") == 0, "status string");
     CHECK(strcmp(aimos_status_string(AIMOS_ERROR_CANCELLED), "AIMOS_ERROR_CANCELLED") == 0, "status string");
+    CHECK(strcmp(aimos_status_string(AIMOS_ERROR_MISUSE), "AIMOS_ERROR_MISUSE") == 0 && AIMOS_ERROR_MISUSE == 8, "MISUSE");
     CHECK(strcmp(aimos_status_string((aimos_status)99), "AIMOS_ERROR_UNKNOWN") == 0, "unknown status");
     CHECK(aimos_last_error() != NULL, "last error never NULL");
     aimos_options_init(NULL);
@@ -243,9 +271,14 @@ int main(int argc, char **argv) {
           "model getters on NULL");
     char code[4] = {'x', 'x', 'x', 'x'};
     CHECK(aimos_model_orientation(model, code) == AIMOS_OK && strlen(code) == 3, "orientation '%s'", code);
-    expect_error(aimos_model_orientation(NULL, code), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos model", "orientation, NULL model");
+    expect_error(aimos_model_orientation(NULL, code), AIMOS_ERROR_INVALID_ARGUMENT, "model is NULL", "orientation, NULL model");
+    expect_error(aimos_model_orientation((const aimos_model *)code, code), AIMOS_ERROR_MISUSE, "not a live aimos model", "orientation, foreign model");
     expect_error(aimos_model_orientation(model, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "code is NULL", "orientation, NULL code");
     CHECK(aimos_version_number() == AIMOS_VERSION_NUMBER, "version number %u", aimos_version_number());
+    const char *kernels = aimos_experimental_model_kernels(model);
+    CHECK(kernels && (strcmp(kernels, "avx512") == 0 || strcmp(kernels, "avx2") == 0 || strcmp(kernels, "generic") == 0 ||
+                      strcmp(kernels, "reference") == 0), "experimental: kernel path '%s'", kernels ? kernels : "(null)");
+    CHECK(aimos_experimental_model_kernels(NULL) == NULL, "experimental: kernel path of NULL");
 
     /* The golden volume (int16, 23 x 17 x 6, slice 3 flat) and its reference labels. Its dims
      * and spacing come from the fixture's metadata; golden_load checks that the volume holds
@@ -259,52 +292,62 @@ int main(int argc, char **argv) {
     const uint8_t *expected = golden.labels;
     const int64_t nx = golden.dims[0], ny = golden.dims[1], nz = golden.dims[2], n = nx * ny * nz;
     const double *spacing = golden.spacing;
-    aimos_volume volume = {golden.volume, AIMOS_DTYPE_INT16, {nx, ny, nz}, {spacing[0], spacing[1], spacing[2]}};
+    aimos_volume volume = make_volume(golden.volume, AIMOS_DTYPE_INT16, nx, ny, nz, spacing[0], spacing[1], spacing[2]);
+    CHECK(volume.struct_size == sizeof(aimos_volume) && AIMOS_VOLUME_SIZE_1_0 == sizeof(aimos_volume), "volume struct_size %u", volume.struct_size);
+    aimos_volume fresh;
+    memset(&fresh, 0x55, sizeof fresh);
+    aimos_volume_init(&fresh);
+    CHECK(fresh.data == NULL && fresh.dtype == 0 && fresh.dims[0] == 0 && fresh.spacing_mm[2] == 1.0, "aimos_volume_init defaults");
+    aimos_volume_init_sized(&fresh, 8); /* below 1.0's size: a no-op */
+    CHECK(fresh.struct_size == sizeof(aimos_volume), "aimos_volume_init_sized with a small size");
+    aimos_volume_init_sized(NULL, sizeof fresh);
 
     /* Segmentation errors: status, message, *out_result NULL. */
     aimos_result *result = (aimos_result *)&passed;
-    expect_error(aimos_segment_volume(NULL, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "model is NULL", "NULL model");
+    expect_error(aimos_segment(NULL, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "model is NULL", "NULL model");
     CHECK(result == NULL, "out_result reset");
-    expect_error(aimos_segment_volume(model, NULL, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "volume is NULL", "NULL volume");
-    expect_error(aimos_segment_volume(model, &volume, NULL, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "out_result is NULL", "NULL out");
-    expect_error(aimos_segment_volume((const aimos_model *)&volume, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT,
+    expect_error(aimos_segment(model, NULL, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "volume is NULL", "NULL volume");
+    expect_error(aimos_segment(model, &volume, NULL, NULL), AIMOS_ERROR_INVALID_ARGUMENT, "out_result is NULL", "NULL out");
+    expect_error(aimos_segment((const aimos_model *)&volume, &volume, NULL, &result), AIMOS_ERROR_MISUSE,
                  "not a live aimos model", "foreign handle");
     aimos_volume v = volume;
-    v.data = NULL;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "data is NULL", "NULL data");
+    v.struct_size = 16;
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "volume->struct_size is 16", "small volume struct");
+    v = volume; v.data = NULL;
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "data is NULL", "NULL data");
     v = volume; v.dims[1] = 0;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[1] is 0", "zero dim");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[1] is 0", "zero dim");
     v = volume; v.dims[2] = -4;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[2] is -4", "negative dim");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[2] is -4", "negative dim");
     v = volume; v.dims[0] = 2000000000;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "more than 65536", "huge dim");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "more than 65536", "huge dim");
     v = volume; v.dims[0] = INT64_MAX; v.dims[1] = INT64_MAX;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[0]", "dims past int64");
-    v = volume; v.dtype = (aimos_dtype)99;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "unknown volume dtype 99", "bad dtype");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "dims[0]", "dims past int64");
+    v = volume; v.dtype = 99;
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "unknown volume dtype 99", "bad dtype");
     v = volume; v.spacing_mm[2] = 0;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[2]", "zero spacing");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[2]", "zero spacing");
     v = volume; v.spacing_mm[0] = NAN;
-    expect_error(aimos_segment_volume(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[0]", "NaN spacing");
+    expect_error(aimos_segment(model, &v, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "spacing_mm[0]", "NaN spacing");
     float float_voxels[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     float_voxels[5] = NAN;
-    aimos_volume fv = {float_voxels, AIMOS_DTYPE_FLOAT32, {2, 2, 2}, {1, 1, 1}};
-    expect_error(aimos_segment_volume(model, &fv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=0, z=1) is NaN", "NaN voxel");
+    aimos_volume fv = make_volume(float_voxels, AIMOS_DTYPE_FLOAT32, 2, 2, 2, 1, 1, 1);
+    expect_error(aimos_segment(model, &fv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=0, z=1) is NaN", "NaN voxel");
     double double_voxels[8] = {0, 1, 2, 3, 4, 5, 6, INFINITY};
-    aimos_volume dv = {double_voxels, AIMOS_DTYPE_FLOAT64, {2, 2, 2}, {1, 1, 1}};
-    expect_error(aimos_segment_volume(model, &dv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=1, z=1)", "Inf voxel");
+    aimos_volume dv = make_volume(double_voxels, AIMOS_DTYPE_FLOAT64, 2, 2, 2, 1, 1, 1);
+    expect_error(aimos_segment(model, &dv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=1, z=1)", "Inf voxel");
     aimos_options o;
     o = published_options(); o.slice_axis = 3;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice_axis is 3", "bad axis");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice_axis is 3", "bad axis");
     aimos_options_init(&o); o.threads = -1;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "thread count -1", "bad threads");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "thread count -1", "bad threads");
     aimos_options_init(&o); o.struct_size = 4;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "struct_size is 4", "small struct");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "struct_size is 4", "small struct");
     CHECK(result == NULL, "no result after failures");
 
     /* A good run in the published behaviour: labels as the reference, volumes as counted. */
     aimos_options published = published_options();
-    CHECK(aimos_segment_volume(model, &volume, &published, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &volume, &published, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
     if (!result) return 1;
     CHECK(memcmp(aimos_result_labels(result), expected, (size_t)n) == 0, "labels match the reference");
     int64_t counts[3] = {0, 0, 0};
@@ -328,8 +371,9 @@ int main(int argc, char **argv) {
     aimos_result_free((aimos_result *)model);
     CHECK(aimos_model_class_count(model) == 3, "aimos_result_free leaves a model alone");
     aimos_result_free(result);
-    expect_error(aimos_result_dims(result, result_dims), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos result", "result dims, freed");
-    CHECK(aimos_segment_volume(model, &volume, &published, &result) == AIMOS_OK, "segment again: %s", aimos_last_error());
+    expect_error(aimos_result_dims(result, result_dims), AIMOS_ERROR_MISUSE, "not a live aimos result", "result dims, freed");
+    expect_error(aimos_result_dims((const aimos_result *)model, result_dims), AIMOS_ERROR_MISUSE, "not a live aimos result", "result dims, a model");
+    CHECK(aimos_segment(model, &volume, &published, &result) == AIMOS_OK, "segment again: %s", aimos_last_error());
     if (!result) return 1;
     aimos_free(result);
     /* Freed handles are stale: accessors return NULL/NaN, a second free is a no-op. */
@@ -341,9 +385,9 @@ int main(int argc, char **argv) {
     aimos_free(&passed); /* foreign pointer: ignored */
     /* A freed handle never names a later one: freeing it again leaves the new result alone. */
     aimos_result *first = NULL, *second = NULL;
-    CHECK(aimos_segment_volume(model, &volume, &published, &first) == AIMOS_OK, "first");
+    CHECK(aimos_segment(model, &volume, &published, &first) == AIMOS_OK, "first");
     aimos_free(first);
-    CHECK(aimos_segment_volume(model, &volume, &published, &second) == AIMOS_OK, "second");
+    CHECK(aimos_segment(model, &volume, &published, &second) == AIMOS_OK, "second");
     CHECK(second != first, "a new handle differs from a freed one");
     aimos_free(first);
     CHECK(aimos_result_labels(second) != NULL, "the second result survives a stale free of the first");
@@ -353,7 +397,7 @@ int main(int argc, char **argv) {
     aimos_options old;
     (aimos_options_init)(&old);
     old.orientation = 77; /* past its struct_size: never read */
-    CHECK(aimos_segment_volume(model, &volume, &old, &result) == AIMOS_OK, "0.1 struct: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &volume, &old, &result) == AIMOS_OK, "0.1 struct: %s", aimos_last_error());
     CHECK(result && memcmp(aimos_result_labels(result), expected, (size_t)n) == 0, "0.1 struct: published labels");
     aimos_layout layout;
     layout.struct_size = sizeof layout;
@@ -372,30 +416,30 @@ int main(int argc, char **argv) {
     aimos_options_init(&o);
     o.orientation = AIMOS_ORIENTATION_CODE;
     memcpy(o.orientation_code, "LHD", 4);
-    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "code LHD: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &volume, &o, &result) == AIMOS_OK, "code LHD: %s", aimos_last_error());
     CHECK(result && aimos_result_layout(result, 0, &layout) == AIMOS_OK && strcmp(layout.orientation, "LHD") == 0 &&
           layout.confidence == -1 && layout.slice_axis == 2, "code LHD reported");
     aimos_free(result);
     memcpy(o.orientation_code, "LLD", 4);
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "'LLD'", "bad code");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "'LLD'", "bad code");
     /* The header's matrix, read as RAS: +x right, -y tail, +z dorsal gives RTD. */
     double world[16] = {0.2, 0, 0, 0,  0, -0.2, 0, 0,  0, 0, 0.2, 0,  0, 0, 0, 1};
     aimos_options_init(&o);
     o.orientation = AIMOS_ORIENTATION_HEADER;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "world_matrix is NULL", "header without matrix");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "world_matrix is NULL", "header without matrix");
     o.world_matrix = world;
-    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "header: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &volume, &o, &result) == AIMOS_OK, "header: %s", aimos_last_error());
     CHECK(result && aimos_result_layout(result, 0, &layout) == AIMOS_OK && strcmp(layout.orientation, "RTD") == 0, "header read as RTD");
     aimos_free(result);
     aimos_options_init(&o);
     o.orientation = 9;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "orientation is 9", "bad mode");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "orientation is 9", "bad mode");
     aimos_options_init(&o);
     o.crop = 5;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "crop is 5", "bad crop");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "crop is 5", "bad crop");
     aimos_options_init(&o);
     o.slice_axis = 1;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "AIMOS_ORIENTATION_NONE", "axis with auto");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "AIMOS_ORIENTATION_NONE", "axis with auto");
 
     /* Probabilities kept, slice axis explicit, one thread, progress reported for every slice. */
     progress_log log = {0, 0, 0, 0, 1};
@@ -405,7 +449,7 @@ int main(int argc, char **argv) {
     o.threads = 1;
     o.progress = record_progress;
     o.user_data = &log;
-    CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "segment with probabilities: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &volume, &o, &result) == AIMOS_OK, "segment with probabilities: %s", aimos_last_error());
     CHECK(log.calls == nz && log.total == nz && log.monotonic, "progress calls %lld of %lld", (long long)log.calls, (long long)log.total);
     int in_range = 1;
     for (int c = 0; c < 3; c++) {
@@ -426,32 +470,47 @@ int main(int argc, char **argv) {
     progress_log cancel = {0, 0, 0, 2, 1};
     o.user_data = &cancel;
     result = (aimos_result *)&passed;
-    expect_error(aimos_segment_volume(model, &volume, &o, &result), AIMOS_ERROR_CANCELLED, "cancelled", "cancel");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_CANCELLED, "cancelled", "cancel");
     CHECK(result == NULL && cancel.calls == 2, "cancelled after %lld calls", (long long)cancel.calls);
+    /* Cancelling at every slice, on one thread and on four: CANCELLED, no result, and no slice
+     * reported after the one that cancelled (the workers stop at their next slice). */
+    for (int workers = 1; workers <= 4; workers += 3) {
+        for (int64_t at = 1; at <= nz; at++) {
+            progress_log stop = {0, 0, 0, at, 1};
+            o.user_data = &stop;
+            o.threads = workers;
+            result = (aimos_result *)&passed;
+            aimos_status status = aimos_segment(model, &volume, &o, &result);
+            CHECK(status == AIMOS_ERROR_CANCELLED && result == NULL && stop.calls == at,
+                  "cancel at slice %lld of %lld on %d threads: %s after %lld calls", (long long)at, (long long)nz,
+                  workers, aimos_status_string(status), (long long)stop.calls);
+        }
+    }
+    o.threads = 1;
 
     /* Other axes and all dtypes run (parity per axis and dtype is in the Swift golden tests). */
     for (int axis = 0; axis < 3; axis++) {
         o = published_options();
         o.slice_axis = axis;
-        CHECK(aimos_segment_volume(model, &volume, &o, &result) == AIMOS_OK, "axis %d: %s", axis, aimos_last_error());
+        CHECK(aimos_segment(model, &volume, &o, &result) == AIMOS_OK, "axis %d: %s", axis, aimos_last_error());
         aimos_free(result);
     }
     unsigned char u8[60];
     for (int i = 0; i < 60; i++) u8[i] = (unsigned char)(i * 7 % 256);
-    aimos_volume uv = {u8, AIMOS_DTYPE_UINT8, {5, 4, 3}, {1, 1, 1}};
+    aimos_volume uv = make_volume(u8, AIMOS_DTYPE_UINT8, 5, 4, 3, 1, 1, 1);
     /* The defaults (options NULL: layout detected) on a small volume (detection runs 40 model
      * slices, slow under valgrind), cropped: a layout with a confidence in [0, 1], a crop inside
      * the volume. */
     aimos_options_init(&o);
     o.crop = AIMOS_CROP_BODY;
-    CHECK(aimos_segment_volume(model, &uv, NULL, &result) == AIMOS_OK, "uint8, defaults: %s", aimos_last_error());
+    CHECK(aimos_segment(model, &uv, NULL, &result) == AIMOS_OK, "uint8, defaults: %s", aimos_last_error());
     aimos_layout detected;
     detected.struct_size = sizeof detected;
     CHECK(result && aimos_result_layout(result, 0, &detected) == AIMOS_OK && strlen(detected.orientation) == 3 &&
           detected.confidence >= 0 && detected.confidence <= 1, "defaults: a detected layout");
     aimos_free(result);
     if (thread_rounds > 1) { /* not again under valgrind (AIMOS_TEST_QUICK): the path is the same */
-        CHECK(aimos_segment_volume(model, &uv, &o, &result) == AIMOS_OK, "uint8, auto cropped: %s", aimos_last_error());
+        CHECK(aimos_segment(model, &uv, &o, &result) == AIMOS_OK, "uint8, auto cropped: %s", aimos_last_error());
         CHECK(result && aimos_result_layout(result, 0, &detected) == AIMOS_OK && strlen(detected.orientation) == 3 &&
               detected.crop_lower[0] >= 0 && detected.crop_upper[0] <= 5 && detected.crop_upper[2] <= 3,
               "auto cropped layout reported");
@@ -463,7 +522,7 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/unet64_c3_s32_f32_unc.safetensors", argv[1]);
     CHECK(aimos_load_model(path, &uncertain) == AIMOS_OK, "load uncertainty model: %s", aimos_last_error());
     CHECK(aimos_model_class_count(uncertain) == 3, "uncertainty channel not counted as a class");
-    CHECK(aimos_segment_volume(uncertain, &volume, &published, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
+    CHECK(aimos_segment(uncertain, &volume, &published, &result) == AIMOS_OK, "segment: %s", aimos_last_error());
     const float *heat = aimos_result_uncertainty(result);
     int heat_ok = heat != NULL;
     for (int64_t i = 0; heat && i < n; i++) if (!(heat[i] >= 0 && heat[i] <= 1)) heat_ok = 0;
@@ -486,7 +545,10 @@ int main(int argc, char **argv) {
     /* Whole NIfTI files: written once, never replaced, nothing left behind on bad input. */
     char scan[4096], labels_out[4096];
     snprintf(scan, sizeof scan, "%s/../../AimosPipelineTests/Fixtures/pattern_int16.nii.gz", argv[1]);
-    snprintf(labels_out, sizeof labels_out, "%s/labels.nii.gz", argv[2]);
+    char out_dir[2048];
+    snprintf(out_dir, sizeof out_dir, "%.2000s/nifti", argv[2]);
+    mkdir(out_dir, 0755);
+    snprintf(labels_out, sizeof labels_out, "%s/labels.nii.gz", out_dir);
     remove(labels_out);
     CHECK(aimos_segment_nifti(model, scan, labels_out, &published) == AIMOS_OK, "segment_nifti: %s", aimos_last_error());
     long written = 0;
@@ -495,6 +557,23 @@ int main(int argc, char **argv) {
     free(labels_file);
     expect_error(aimos_segment_nifti(model, scan, labels_out, NULL), AIMOS_ERROR_IO, "exists", "existing output");
     remove(labels_out);
+    /* Cancelled at every slice: CANCELLED, and nothing left in the output directory. */
+    for (int64_t at = 1;; at++) {
+        progress_log stop = {0, 0, 0, at, 1};
+        aimos_options co = published_options();
+        co.progress = record_progress;
+        co.user_data = &stop;
+        aimos_status status = aimos_segment_nifti(model, scan, labels_out, &co);
+        if (status == AIMOS_OK) { /* past the last slice: the run completes */
+            CHECK(at > 1 && stop.calls == at - 1, "nifti: completes once 'at' passes the %lld slices", (long long)stop.calls);
+            remove(labels_out);
+            break;
+        }
+        CHECK(status == AIMOS_ERROR_CANCELLED && stop.calls == at, "nifti cancel at slice %lld: %s", (long long)at,
+              aimos_status_string(status));
+        CHECK(count_entries(out_dir) == 0, "nifti cancel at slice %lld: the output directory stays empty", (long long)at);
+        if (status != AIMOS_ERROR_CANCELLED || at > 4096) break;
+    }
     snprintf(path, sizeof path, "%s/../../AimosPipelineTests/Fixtures/truncated.nii", argv[1]);
     expect_error(aimos_segment_nifti(model, path, labels_out, NULL), AIMOS_ERROR_FORMAT, "truncated.nii", "truncated input");
     CHECK(read_whole_file(labels_out, &written) == NULL, "no output after a failure");
@@ -507,7 +586,7 @@ int main(int argc, char **argv) {
 
     /* A freed model is stale. */
     aimos_free(model);
-    expect_error(aimos_segment_volume(model, &volume, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "not a live aimos model", "freed model");
+    expect_error(aimos_segment(model, &volume, NULL, &result), AIMOS_ERROR_MISUSE, "not a live aimos model", "freed model");
     CHECK(aimos_model_class_count(model) == 0, "stale model");
     aimos_free(model);
     free(golden.bytes);

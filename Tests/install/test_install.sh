@@ -54,7 +54,10 @@ quiet() {
 command -v pkg-config > /dev/null || fail "pkg-config is not installed (Debian: pkg-config)"
 
 version=$(sed -n 's/^#define AIMOS_VERSION_STRING "\(.*\)"$/\1/p' "$root/include/aimos.h")
-major=${version%%.*}
+# The SONAME counts ABI breaks, not releases (CMakeLists.txt: AIMOS_SOVERSION).
+major=$(sed -n 's/^set(AIMOS_SOVERSION \([0-9][0-9]*\))$/\1/p' "$root/CMakeLists.txt")
+[ -n "$major" ] || fail "CMakeLists.txt sets no AIMOS_SOVERSION"
+grep -q -- "-soname=libaimos.so.$major\"" "$root/Package.swift" || fail "Package.swift's -soname is not libaimos.so.$major"
 model="$root/Tests/AimosCoreTests/Fixtures/unet64_c3_s32_f32.safetensors"
 model_classes=3
 
@@ -100,7 +103,7 @@ pass "ldd libaimos.so: no Swift libraries, nothing missing"
 # Exported: exactly the functions of the installed header (and the version node AIMOS_0).
 exported=$(nm -D --defined-only --extern-only "$lib/libaimos.so" \
            | awk '$3 !~ /^AIMOS_[0-9]+$/ {sub(/@.*/, "", $3); print $3}' | sort -u)
-declared=$(grep -oE '\baimos_[a-z0-9_]+ *\(' "$prefix/include/aimos.h" | tr -d ' (' | sort -u)
+declared=$(grep -vE '^(#define| \*|/\*)' "$prefix/include/aimos.h" | grep -oE '\baimos_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u)
 [ -n "$declared" ] && [ "$exported" = "$declared" ] \
     || fail "exported symbols differ from the header's functions:"$'\n'"$(diff <(echo "$declared") <(echo "$exported"))"
 pass "libaimos.so exports exactly the $(wc -l <<< "$declared") functions of aimos.h"

@@ -343,7 +343,10 @@ public final class AimosSegmenterTest {
         Checks.check(options.struct_size == options.size(), "sizeof(aimos_options) " + options.struct_size + " = JNA size " + options.size());
         Checks.check(options.slice_axis == -1 && options.threads == 0 && options.keep_probabilities == 0 && options.progress == null,
               "aimos_options_init defaults");
-        Checks.check(new AimosLibrary.aimos_volume().size() == 64, "aimos_volume is 64 bytes (pointer, enum + pad, 3 int64, 3 double)");
+        AimosLibrary.aimos_volume volume = new AimosLibrary.aimos_volume();
+        AimosSegmenter.library().aimos_volume_init_sized(volume, volume.size());
+        Checks.check(volume.size() == 64 && volume.struct_size == 64 && volume.spacing_mm[0] == 1.0,
+              "aimos_volume is 64 bytes (struct_size, dtype, pointer, 3 int64, 3 double), initialised by the library");
         Checks.check(AimosSegmenter.library().aimos_version().matches("\\d+\\.\\d+\\.\\d+"), "aimos_version");
     }
 

@@ -40,6 +40,7 @@ final class DirectAnswer {
         require(lib, lib.aimos_load_model(modelPath, modelOut));
         Pointer model = modelOut.getValue();
         AimosLibrary.aimos_volume volume = new AimosLibrary.aimos_volume();
+        lib.aimos_volume_init_sized(volume, volume.size());
         volume.data = data;
         volume.dtype = dtype;
         volume.dims = new long[] {nx, ny, nz};
@@ -49,7 +50,7 @@ final class DirectAnswer {
         options.slice_axis = axis;
         options.threads = 1;
         PointerByReference resultOut = new PointerByReference();
-        require(lib, lib.aimos_segment_volume(model, volume, options, resultOut));
+        require(lib, lib.aimos_segment(model, volume, options, resultOut));
         Pointer result = resultOut.getValue();
         int classes = lib.aimos_model_class_count(model);
         double[] volumes = new double[classes];

@@ -43,11 +43,16 @@ int main(int argc, char **argv) {
     for (int z = 0; z < NZ; z++)
         for (int y = 0; y < NY; y++)
             for (int x = 0; x < NX; x++) voxels[z][y][x] = (float)(sin(0.7 * x) + cos(0.5 * y) + z);
-    aimos_volume volume = {voxels, AIMOS_DTYPE_FLOAT32, {NX, NY, NZ}, {0.5, 0.25, 2.0}};
+    aimos_volume volume;
+    aimos_volume_init(&volume);
+    volume.data = voxels;
+    volume.dtype = AIMOS_DTYPE_FLOAT32;
+    volume.dims[0] = NX; volume.dims[1] = NY; volume.dims[2] = NZ;
+    volume.spacing_mm[0] = 0.5; volume.spacing_mm[1] = 0.25; volume.spacing_mm[2] = 2.0;
     aimos_result *result = NULL;
-    if (aimos_segment_volume(model, &volume, NULL, &result) != AIMOS_OK) {
-        aimos_free(model);
-        return fail("aimos_segment_volume");
+    if (aimos_segment(model, &volume, NULL, &result) != AIMOS_OK) {
+        aimos_model_free(model);
+        return fail("aimos_segment");
     }
 
     const uint8_t *labels = aimos_result_labels(result);

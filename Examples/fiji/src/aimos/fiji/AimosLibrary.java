@@ -22,6 +22,7 @@ public interface AimosLibrary extends Library {
     int AIMOS_ERROR_OUT_OF_MEMORY = 5;
     int AIMOS_ERROR_CANCELLED = 6;
     int AIMOS_ERROR_INTERNAL = 7;
+    int AIMOS_ERROR_MISUSE = 8;  // since 1.0: a handle that is not live
 
     // aimos_dtype
     int AIMOS_DTYPE_UINT8 = 1;
@@ -31,11 +32,15 @@ public interface AimosLibrary extends Library {
     int AIMOS_DTYPE_FLOAT32 = 5;
     int AIMOS_DTYPE_FLOAT64 = 6;
 
-    /** struct aimos_volume: voxels x fastest, then y, then z. */
-    @Structure.FieldOrder({"data", "dtype", "dims", "spacing_mm"})
+    /**
+     * struct aimos_volume (1.0): voxels x fastest, then y, then z. Fill with
+     * aimos_volume_init_sized(volume, volume.size()) first: it sets struct_size.
+     */
+    @Structure.FieldOrder({"struct_size", "dtype", "data", "dims", "spacing_mm"})
     class aimos_volume extends Structure {
-        public Pointer data;
+        public int struct_size;
         public int dtype;
+        public Pointer data;
         public long[] dims = new long[3];
         public double[] spacing_mm = new double[3];
     }
@@ -98,10 +103,15 @@ public interface AimosLibrary extends Library {
 
     int aimos_load_model(String path, PointerByReference out_model);
 
-    int aimos_segment_volume(Pointer model, aimos_volume volume, aimos_options options,
-                             PointerByReference out_result);
+    void aimos_volume_init_sized(aimos_volume volume, int size);
+
+    int aimos_segment(Pointer model, aimos_volume volume, aimos_options options, PointerByReference out_result);
 
     void aimos_free(Pointer handle);
+
+    void aimos_model_free(Pointer model);
+
+    void aimos_result_free(Pointer result);
 
     int aimos_model_class_count(Pointer model);
 

@@ -147,6 +147,7 @@ public final class AimosSegmenter implements AutoCloseable {
         double mmPerUnit = millimetresPerUnit(calibration.getUnit());
 
         AimosLibrary.aimos_volume volume = new AimosLibrary.aimos_volume();
+        lib.aimos_volume_init_sized(volume, volume.size());
         Memory voxels = copyVoxels(image, volume);
         volume.data = voxels;
         volume.dims = new long[] {width, height, depth};
@@ -171,7 +172,7 @@ public final class AimosSegmenter implements AutoCloseable {
             };
         }
         PointerByReference out = new PointerByReference();
-        int status = lib.aimos_segment_volume(model, volume, options, out);
+        int status = lib.aimos_segment(model, volume, options, out);
         if (thrown[0] instanceof RuntimeException) {
             throw (RuntimeException) thrown[0];
         } else if (thrown[0] instanceof Error) {
@@ -183,7 +184,7 @@ public final class AimosSegmenter implements AutoCloseable {
             ImagePlus labels = copyLabels(lib.aimos_result_labels(result), image, width, height, depth);
             return new Result(labels, volumeTable(result, labels.getStack()), layouts(result));
         } finally {
-            lib.aimos_free(result);
+            lib.aimos_result_free(result);
         }
     }
 
@@ -191,7 +192,7 @@ public final class AimosSegmenter implements AutoCloseable {
     @Override
     public void close() {
         if (model != null) {
-            lib.aimos_free(model);
+            lib.aimos_model_free(model);
             model = null;
         }
     }
