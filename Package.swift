@@ -3,8 +3,8 @@
 // Swift shared library with a stable C ABI (include/aimos.h) and the `aimos` command.
 import PackageDescription
 
-// Link the Swift runtime into the binaries, so they need nothing Swift-specific at run time.
-let staticSwift: LinkerSetting = .unsafeFlags(["-static-stdlib"])
+// libaimos.so links the Swift runtime statically (-static-stdlib on AimosABI, release builds), so
+// it needs nothing Swift-specific at run time; the command gets it from --static-swift-stdlib.
 
 let package = Package(
     name: "aimos",
@@ -40,15 +40,25 @@ let package = Package(
         // The C ABI entry points (aimos_*), nothing else.
         .target(name: "AimosABI", dependencies: ["AimosCore", "AimosPipeline", "CAimosHeader"],
                 exclude: ["exports.map"],
-                linkerSettings: [staticSwift,
+                // Release only: the shipped libaimos.so. A debug build (swift test, the sanitizer
+                // builds) links the ABI into the test bundle, which needs the Swift runtime shared
+                // and the Swift symbols visible.
+                linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
                                  .unsafeFlags(["-Xlinker", "-soname=libaimos.so.0",
-                                               "-Xlinker", "--version-script=Sources/AimosABI/exports.map"])]),
+                                               "-Xlinker", "--version-script=Sources/AimosABI/exports.map"],
+                                              .when(configuration: .release))]),
         // The `aimos` command.
         .executableTarget(name: "AimosCommand",
                           dependencies: ["AimosCore", "AimosPipeline",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The fuzz harnesses (Tests/fuzz): a corpus replayer in a normal build; libFuzzer
+        // harnesses with `--sanitize=fuzzer -Xswiftc -DAIMOS_FUZZ` (Tests/fuzz/run.sh).
+        .executableTarget(name: "aimos-fuzz", dependencies: ["AimosCore", "AimosPipeline"],
+                          path: "Tests/fuzz/Sources"),
         .testTarget(name: "AimosCoreTests", dependencies: ["AimosCore"],
                     resources: [.copy("Fixtures")]),
+        // The C ABI under threads (also run under ASan and TSan: Tests/sanitizers/run.sh).
+        .testTarget(name: "AimosABITests", dependencies: ["AimosABI", "CAimosHeader"]),
         .testTarget(name: "AimosPipelineTests", dependencies: ["AimosPipeline", "AimosCore", "CNiftiBridge"],
                     resources: [.copy("Fixtures")]),
     ]

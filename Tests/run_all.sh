@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project (needs the packages .ci/run installs):
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
-#   the C ABI test (with valgrind where installed),
+#   the C ABI test (with valgrind where installed, cancellation at every slice, allocation failure),
+#   the ABI check (programs built against the 0.1 and 0.3 headers; abidiff against the baseline),
+#   untrusted inputs (hostile model and NIfTI files; libFuzzer, bounded; ASan and TSan builds),
 #   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
 #   the Python tools' tests (converter, synthesis, training, metrics),
@@ -22,6 +24,13 @@ bash Tests/c/run.sh
 echo "== ABI compatibility: programs built against the 0.1 and 0.3 headers, abidiff against the baseline"
 bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
+echo "== Untrusted inputs: hostile model and NIfTI files through the C ABI, the fuzzers' seed corpora replayed"
+python3 -m pytest -q -rs Tests/fuzz
+for target in model metadata nifti; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
+echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI reader (${AIMOS_FUZZ_SECONDS:-60} s each)"
+bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
+echo "== Sanitizers: the Swift tests under AddressSanitizer, the concurrency tests under ThreadSanitizer"
+bash Tests/sanitizers/run.sh
 echo "== The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
 python3 -m pytest -q -rs Tests/cli
 echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"

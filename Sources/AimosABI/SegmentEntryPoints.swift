@@ -148,19 +148,16 @@ enum ABIOptions {
             return .failure(LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): options->crop is \(o.crop); use AIMOS_CROP_MODEL (-1), AIMOS_CROP_NONE (0) or AIMOS_CROP_BODY (1)"))
         }
         settings.separateAnimals = o.separate_animals != 0
-        guard o.slice_axis >= -1, o.slice_axis <= 2 else {
-            return .failure(LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): options->slice_axis is \(o.slice_axis); use -1 (the model's) or 0, 1, 2"))
-        }
         settings.sliceAxis = o.slice_axis == -1 ? nil : Int(o.slice_axis)
-        if settings.sliceAxis != nil && settings.orientation != .none {
-            return .failure(LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): options->slice_axis is \(o.slice_axis) but a slice axis goes with AIMOS_ORIENTATION_NONE only; set slice_axis to -1 or orientation to AIMOS_ORIENTATION_NONE"))
-        }
         settings.threads = Int(o.threads)
         settings.keepProbabilities = o.keep_probabilities != 0
         if let callback = o.progress {
             let userData = o.user_data
             settings.progress = { done, total in callback(userData, done, total) == 0 }
         }
+        do { try settings.validate() } catch let e as AimosError {
+            return .failure(LastError.fail(AIMOS_ERROR_INVALID_ARGUMENT, "\(function): options: \(e.message) (slice_axis -1 is the model's own)"))
+        } catch { return .failure(LastError.fail(AIMOS_ERROR_INTERNAL, "\(function): \(error)")) }
         return .success(settings)
     }
 }

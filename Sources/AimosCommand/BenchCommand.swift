@@ -82,12 +82,15 @@ struct BenchCommand: ParsableCommand {
         let usedThreads = threads == 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : threads
         let peak = CPUKernelPath.measuredPeakGFLOPs(path: model.kernelPath, threads: usedThreads)
         if json {
-            print("{\"architecture\": \"\(arch.name)\", \"size\": \(size), \"slices\": \(slices), \"threads\": \(usedThreads), "
-                + "\"kernels\": \"\(model.kernelPath.rawValue)\", \"cpu\": \(jsonQuoted(CPUKernelPath.cpuDescription)), "
-                + "\"seconds_per_slice\": \(perSlice), \"gflop_per_slice\": \(flops / 1e9), \"gflops\": \(flops / perSlice / 1e9), "
-                + "\"machine_peak_gflops\": \(peak), \"fraction_of_peak\": \(flops / perSlice / 1e9 / peak), "
-                + "\"peak_mib\": \(peakMiB), \"prepared_weight_mib\": \(Double(model.preparedWeightBytes) / 1048576), "
-                + "\"prepare_seconds\": \(prepareSeconds), \"runs\": \(times)}")
+            let result: JSONValue = .object([
+                ("architecture", .string(arch.name)), ("size", .int(size)), ("slices", .int(slices)), ("threads", .int(usedThreads)),
+                ("kernels", .string(model.kernelPath.rawValue)), ("cpu", .string(CPUKernelPath.cpuDescription)),
+                ("seconds_per_slice", .real(perSlice)), ("gflop_per_slice", .real(flops / 1e9)), ("gflops", .real(flops / perSlice / 1e9)),
+                ("machine_peak_gflops", .real(peak)), ("fraction_of_peak", .real(flops / perSlice / 1e9 / peak)),
+                ("peak_mib", .real(peakMiB)), ("prepared_weight_mib", .real(Double(model.preparedWeightBytes) / 1048576)),
+                ("prepare_seconds", .real(prepareSeconds)), ("runs", .array(times.map { .real($0) })),
+            ])
+            print(result.serialized())
         } else {
             print("cpu:              \(CPUKernelPath.cpuDescription)")
             print("kernels:          \(model.kernelPath.rawValue) (supported: \(CPUKernelPath.supported.map(\.rawValue).joined(separator: ", ")))")

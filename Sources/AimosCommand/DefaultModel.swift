@@ -26,7 +26,9 @@ enum DefaultModel {
         let directory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let candidates = ["\(directory)/../share/aimos/models/\(file)",
                           "\(directory)/../../models/\(file)",
-                          "\(directory)/../../../models/\(file)"]
+                          "\(directory)/../../../models/\(file)",
+                          // a build in its own scratch directory (.build/asan/<triple>/debug)
+                          "\(directory)/../../../../models/\(file)"]
         return candidates.first { access($0, R_OK) == 0 }.map { URL(fileURLWithPath: $0).standardized.path }
     }
 

@@ -56,10 +56,6 @@ struct SegmentCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let axis = sliceAxis, !(0...2).contains(axis) { throw ValidationError("--slice-axis must be 0, 1 or 2") }
-        if sliceAxis != nil, let o = orientation, o.lowercased() != "none" {
-            throw ValidationError("--slice-axis goes with --orientation none only: with a scan layout the model's layout decides the axis")
-        }
         if let o = orientation, (try? OrientationChoice.parse(o)) == nil {
             throw ValidationError("--orientation must be auto, header, none or a code of three letters (one each of H/T, L/R, D/V), such as LHD; got '\(o)'")
         }
@@ -67,7 +63,11 @@ struct SegmentCommand: ParsableCommand {
         if let v = voxelSize, parsedVoxelSize(v) == nil {
             throw ValidationError("--voxel-size must be one size or three (x,y,z) in mm, each > 0; got '\(v)'")
         }
-        if threads < 0 || threads > 1024 { throw ValidationError("--threads must be 0 (all cores) to 1024") }
+        // The engine's own check of the slice axis, orientation and threads, with the flags' names.
+        let choice = orientation.flatMap { try? OrientationChoice.parse($0) } ?? (sliceAxis != nil ? .none : .auto)
+        do { try SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: choice).validate() } catch let e as AimosError {
+            throw ValidationError("--slice-axis/--orientation/--threads: \(e.message)")
+        }
     }
 
     func run() throws {

@@ -1,7 +1,7 @@
 /// An error of the engine: a kind (mapped one to one onto the C status codes) and a message
 /// that names the problem, ready to show to a user.
-public struct AimosError: Error, CustomStringConvertible {
-    public enum Kind: Int32 {
+package struct AimosError: Error, CustomStringConvertible {
+    package enum Kind: Int32 {
         case invalidArgument = 1
         case io = 2
         case format = 3
@@ -11,15 +11,15 @@ public struct AimosError: Error, CustomStringConvertible {
         case `internal` = 7
     }
 
-    public let kind: Kind
-    public let message: String
+    package let kind: Kind
+    package let message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     static func invalid(_ message: String) -> AimosError { AimosError(.invalidArgument, message) }
     static func format(_ message: String) -> AimosError { AimosError(.format, message) }

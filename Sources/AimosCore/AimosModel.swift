@@ -1,31 +1,31 @@
 /// A loaded model file: the metadata and one U-Net per ensemble member, BatchNorm folded and
 /// prepared for one kernel path (the CPU's best unless AIMOS_CPU_KERNELS or `kernels` says
 /// otherwise). Immutable after loading, so any number of threads may segment with it at once.
-public final class AimosModel {
-    public let metadata: AimosMetadataView
+package final class AimosModel {
+    package let metadata: AimosMetadataView
     /// One prepared network per ensemble member.
     let networks: [PreparedNetwork]
     /// The kernels this model runs on.
-    public let kernelPath: CPUKernelPath
+    package let kernelPath: CPUKernelPath
     /// Bytes of the prepared weights (Winograd-transformed layers take four times their size).
-    public var preparedWeightBytes: Int { networks.reduce(0) { $0 + $1.weightBytes } }
+    package var preparedWeightBytes: Int { networks.reduce(0) { $0 + $1.weightBytes } }
 
-    public struct AimosMetadataView {
-        public let values: ModelMetadata
-        public let parameterCount: Int
-        public let fileBytes: Int
+    package struct AimosMetadataView {
+        package let values: ModelMetadata
+        package let parameterCount: Int
+        package let fileBytes: Int
     }
 
-    public var classes: [String] { metadata.values.classes }
-    public var hasUncertainty: Bool { metadata.values.uncertainty }
+    package var classes: [String] { metadata.values.classes }
+    package var hasUncertainty: Bool { metadata.values.uncertainty }
 
-    public convenience init(path: String, kernels: CPUKernelPath? = nil) throws {
+    package convenience init(path: String, kernels: CPUKernelPath? = nil) throws {
         let bytes = try FileBytes.read(path: path)
         try self.init(safetensors: SafeTensorsFile(bytes: bytes, origin: "'\(path)'"), origin: "'\(path)'", kernels: kernels)
     }
 
     /// `kernels`: nil for AIMOS_CPU_KERNELS, or the CPU's best path when it is not set.
-    public init(safetensors file: SafeTensorsFile, origin: String = "model file", kernels: CPUKernelPath? = nil) throws {
+    package init(safetensors file: SafeTensorsFile, origin: String = "model file", kernels: CPUKernelPath? = nil) throws {
         let path = try kernels ?? CPUKernelPath.fromEnvironment()
         try path.requireSupported()
         guard let json = file.metadata["aimos"] else {
@@ -52,7 +52,8 @@ public final class AimosModel {
                 guard info.shape == shape else {
                     throw AimosError.format("\(origin): tensor '\(name)' has shape \(info.shape), expected \(shape) for \(meta.architecture.name)")
                 }
-                let values = try file.floats(info)
+                let values: [Float]
+                do { values = try file.floats(info) } catch let e as AimosError { throw AimosError(e.kind, "\(origin): \(e.message)") }
                 guard values.allSatisfy({ $0.isFinite }) else {
                     throw AimosError.format("\(origin): tensor '\(name)' contains NaN or infinite values")
                 }
@@ -78,7 +79,7 @@ public final class AimosModel {
 
     /// A model of `architecture` with random weights, made in memory (no file): what
     /// `aimos bench` times. Weights He-uniform, BatchNorm at identity statistics.
-    public init(randomWeights architecture: UNetArchitecture, classes: Int, inputSize: Int,
+    package init(randomWeights architecture: UNetArchitecture, classes: Int, inputSize: Int,
                 kernels: CPUKernelPath? = nil, seed: UInt64 = 1) throws {
         let path = try kernels ?? CPUKernelPath.fromEnvironment()
         try path.requireSupported()

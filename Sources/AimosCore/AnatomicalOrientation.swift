@@ -9,9 +9,9 @@
 /// the head, k to the back). For a model they are the rows, the columns and the slice index of
 /// its training slices ("TLD": rows run head to tail, columns to the left, slices belly to back).
 /// Each of the three lines (H/T, L/R, D/V) appears exactly once: 48 codes in all.
-public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertible {
+package struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertible {
     /// The anatomical line of each letter: 0 head-tail, 1 left-right, 2 dorsal-ventral.
-    public static let letters: [Character: (line: Int, positive: Bool)] = [
+    package static let letters: [Character: (line: Int, positive: Bool)] = [
         "H": (0, true), "T": (0, false), "L": (1, true), "R": (1, false), "D": (2, true), "V": (2, false),
     ]
     static let positiveLetter: [Character] = ["H", "L", "D"]
@@ -22,15 +22,15 @@ public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertibl
     /// flips both, so slice rows run head to tail, slices belly to back, and the columns keep the
     /// scans' x, which runs towards the animal's left (the liver lies at low x in the Rosenhain
     /// label maps). Slices are then cut along the last axis: rows T, columns L, slices D.
-    public static let published = AnatomicalOrientation(uncheckedLetters: ["T", "L", "D"])
+    package static let published = AnatomicalOrientation(uncheckedLetters: ["T", "L", "D"])
 
     /// The letters, one per axis.
-    public let code: [Character]
+    package let code: [Character]
 
     init(uncheckedLetters: [Character]) { code = uncheckedLetters }
 
     /// Parses a code such as "LHD" (case-insensitive); nil when it is not one of the 48.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let letters = Array(text.uppercased())
         guard letters.count == 3 else { return nil }
         var seen = Set<Int>()
@@ -41,17 +41,17 @@ public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertibl
     }
 
     /// Throws a message naming the code and the rules when it is not valid.
-    public static func parse(_ text: String, what: String) throws -> AnatomicalOrientation {
+    package static func parse(_ text: String, what: String) throws -> AnatomicalOrientation {
         guard let orientation = AnatomicalOrientation(text) else {
             throw AimosError.invalid("\(what) '\(text)' is not an orientation code: three letters, one of H/T (head, tail), one of L/R (the animal's left, right), one of D/V (dorsal, ventral), such as LHD")
         }
         return orientation
     }
 
-    public var description: String { String(code) }
+    package var description: String { String(code) }
 
     /// The axis whose letter lies on anatomical `line`, and whether it runs the positive way.
-    public func axis(onLine line: Int) -> (axis: Int, positive: Bool) {
+    package func axis(onLine line: Int) -> (axis: Int, positive: Bool) {
         for (axis, letter) in code.enumerated() {
             let entry = AnatomicalOrientation.letters[letter]!
             if entry.line == line { return (axis, entry.positive) }
@@ -61,7 +61,7 @@ public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertibl
 
     /// Whether this layout is a mirror image of "HLD" (an odd permutation or an odd number of
     /// negative letters): a left-handed frame.
-    public var isMirrored: Bool {
+    package var isMirrored: Bool {
         let lines = code.map { AnatomicalOrientation.letters[$0]!.line }
         let negatives = code.filter { !AnatomicalOrientation.letters[$0]!.positive }.count
         let inversions = (0..<3).reduce(0) { n, i in n + (i + 1..<3).filter { lines[$0] < lines[i] }.count }
@@ -69,7 +69,7 @@ public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertibl
     }
 
     /// All 48 codes.
-    public static let all: [AnatomicalOrientation] = {
+    package static let all: [AnatomicalOrientation] = {
         let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
         var codes: [AnatomicalOrientation] = []
         for lines in permutations {
@@ -88,7 +88,7 @@ public struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertibl
     /// +y anterior = head, +z superior = dorsal. Each voxel axis takes the world axis its
     /// direction is closest to; throws when two voxel axes are closest to one world axis (an
     /// oblique matrix, more than 45 degrees off) or the matrix is degenerate.
-    public static func fromWorldMatrix(_ matrix: [[Double]]) throws -> AnatomicalOrientation {
+    package static func fromWorldMatrix(_ matrix: [[Double]]) throws -> AnatomicalOrientation {
         let worldLetters: [(Character, Character)] = [("R", "L"), ("H", "T"), ("D", "V")]
         var letters: [Character] = []
         var used = Set<Int>()

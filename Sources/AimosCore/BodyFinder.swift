@@ -18,8 +18,8 @@ import Glibc
 /// Each animal's box is its component's bounding box plus a 3 mm margin, in input voxels.
 /// The body's length (its longest box side) tells whether the voxel size is plausible for a
 /// mouse: 15 to 150 mm; otherwise the power of ten that makes it so is reported.
-public enum BodyFinder {
-    public static let plausibleLengthMM: ClosedRange<Double> = 15...150
+package enum BodyFinder {
+    package static let plausibleLengthMM: ClosedRange<Double> = 15...150
     static let openingHalfWidthMM = 2.5
     static let marginMM = 3.0
     static let minimumAnimalMM3 = 300.0
@@ -29,34 +29,34 @@ public enum BodyFinder {
     /// voxel size far too small, which the unit check then corrects.
     static let maxOpeningRadiusBlocks = 32
 
-    public struct Animal {
+    package struct Animal {
         /// The animal's crop, in input voxels.
-        public let box: VoxelBox
+        package let box: VoxelBox
         /// Its opened body's volume in mm3 (in the voxel size used).
-        public let bodyMM3: Double
+        package let bodyMM3: Double
         /// Per volume axis, how mirror-symmetric the body is across its centre along that axis
         /// (the correlation of the coarse intensities inside the body with their mirror image):
         /// highest across the left-right axis, as a mouse is bilaterally symmetric.
-        public let mirrorSymmetry: [Double]
+        package let mirrorSymmetry: [Double]
     }
 
-    public struct Outcome {
+    package struct Outcome {
         /// Largest first is not stable across animals of a cohort: ordered along the volume axis
         /// on which they are spread most, lowest index first.
-        public let animals: [Animal]
+        package let animals: [Animal]
         /// Which animal owns each coarse block (-1: none), to keep neighbours' labels apart.
-        public let ownership: VoxelOwnership?
+        package let ownership: VoxelOwnership?
         /// The largest animal's longest box side, in mm of the voxel size used.
-        public let bodyLengthMM: Double
+        package let bodyLengthMM: Double
         /// nil when the length is plausible; else the power of ten by which the voxel size
         /// must be multiplied to make it so (0.001 for micrometres stored as millimetres).
-        public let suggestedVoxelSizeFactor: Double?
+        package let suggestedVoxelSizeFactor: Double?
     }
 
     /// The animals of `volume` with its voxel size as stated (`spacing` overrides it).
-    public static func find(_ volume: VoxelVolume, spacing: [Double]? = nil) -> Outcome {
+    package static func find(_ volume: VoxelVolume, spacing: [Double]? = nil) throws -> Outcome {
         let stated = spacing ?? volume.spacing
-        let grid = CoarseGrid(volume: volume, spacing: stated)
+        let grid = try CoarseGrid(volume: volume, spacing: stated)
         let foreground = grid.foreground()
         var outcome = locate(grid: grid, foreground: foreground, spacing: stated)
         // A small animal (a young mouse, some 30 mm long and 8 mm high) can fall apart under the
@@ -172,13 +172,13 @@ public enum BodyFinder {
 }
 
 /// Which animal owns each coarse block of the scan, read per input voxel.
-public struct VoxelOwnership {
+package struct VoxelOwnership {
     let grid: CoarseGrid
     let owner: [Int8]
 
     /// The owning animal of input voxel `index`, or -1 when no animal's body covers it.
     @inline(__always)
-    public func owner(ofVoxel index: Int) -> Int {
+    package func owner(ofVoxel index: Int) -> Int {
         let x = index % grid.dims[0], y = (index / grid.dims[0]) % grid.dims[1], z = index / (grid.dims[0] * grid.dims[1])
         return Int(owner[grid.block(ofVoxel: x, y, z)])
     }

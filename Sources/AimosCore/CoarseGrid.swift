@@ -18,7 +18,7 @@ struct CoarseGrid {
     /// voxels never count in a block's mean.
     let padded: [Bool]
 
-    init(volume: VoxelVolume, spacing: [Double]) {
+    init(volume: VoxelVolume, spacing: [Double]) throws {
         dims = volume.dims
         let factor = (0..<3).map { a in
             // About 1 mm blocks, but at least 32 of them (a wrong voxel size must not leave one
@@ -34,6 +34,9 @@ struct CoarseGrid {
         self.offset = offset
         self.factor = factor
         self.size = size
+        // Every array of the body search is one of these per block (at most 160^3 blocks):
+        // sums, counts, means, padding flags, component labels, owners and the opening's lines.
+        try MemoryReserve.check(bytes: size[0] * size[1] * size[2] * 48, for: "the body search's coarse grid")
         var sums = [Double](repeating: 0, count: size[0] * size[1] * size[2])
         var counts = [Int32](repeating: 0, count: sums.count)
         var (lowest, atLowest) = (Float.infinity, 0)

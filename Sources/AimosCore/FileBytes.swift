@@ -4,8 +4,8 @@ import Glibc
 
 /// Reads a whole file into memory with plain libc calls (no Foundation in the library).
 /// Errors are IO errors that name the path and the reason.
-public enum FileBytes {
-    public static func read(path: String, maxBytes: Int = 1 << 40) throws -> [UInt8] {
+package enum FileBytes {
+    package static func read(path: String, maxBytes: Int = 1 << 40) throws -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it.
         // (No effect on the regular files that pass.)
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -30,6 +30,7 @@ public enum FileBytes {
         defer { fclose(file) }
         let size = Int(info.st_size)
         guard size <= maxBytes else { throw AimosError(.io, "'\(path)' is too large (\(size) bytes)") }
+        try MemoryReserve.check(bytes: size, for: "reading '\(path)'")
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
         guard got == size else {

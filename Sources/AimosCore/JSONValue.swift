@@ -1,7 +1,7 @@
 /// A small, strict JSON parser for safetensors headers and the AIMOS metadata.
 /// Written here (rather than using Foundation) so libaimos.so carries no Foundation/ICU;
 /// nesting depth and sizes are bounded so a hostile header cannot exhaust the stack.
-public enum JSONValue: Equatable {
+package enum JSONValue: Equatable {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)
@@ -9,7 +9,7 @@ public enum JSONValue: Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -23,43 +23,43 @@ public enum JSONValue: Equatable {
     }
 
     /// The member of an object by key (first occurrence), nil otherwise.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case let .object(members) = self {
             return members.first(where: { $0.0 == key })?.1
         }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case let .string(s) = self { return s }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case let .bool(b) = self { return b }
         return nil
     }
 
     /// An integral number that fits Int64 exactly.
-    public var int64Value: Int64? {
+    package var int64Value: Int64? {
         if case let .number(d, _) = self, d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 {
             return Int64(d)
         }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case let .array(a) = self { return a }
         return nil
     }
 
-    public var objectValue: [(String, JSONValue)]? {
+    package var objectValue: [(String, JSONValue)]? {
         if case let .object(o) = self { return o }
         return nil
     }
 
     /// Parses UTF-8 JSON text; throws a FORMAT error naming the byte offset of the problem.
-    public static func parse<C: Collection>(_ bytes: C) throws -> JSONValue where C.Element == UInt8 {
+    package static func parse<C: Collection>(_ bytes: C) throws -> JSONValue where C.Element == UInt8 {
         var parser = JSONParser(bytes: Array(bytes))
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()

@@ -5,21 +5,21 @@
 /// anatomical layout of the training slices (rows, columns, slice index; AnatomicalOrientation);
 /// absent means the published layout. `crop` says whether training slices were cut from the
 /// animal's extent ("body") or the whole field of view ("none", the published behaviour).
-public struct ModelMetadata: Equatable {
-    public var architecture: UNetArchitecture
-    public var classes: [String]
-    public var inputSize: Int = 256
-    public var uncertainty: Bool = false
-    public var ensembleMembers: Int = 1
-    public var sliceAxis: Int = 2
-    public var orientation: AnatomicalOrientation = .published
+package struct ModelMetadata: Equatable {
+    package var architecture: UNetArchitecture
+    package var classes: [String]
+    package var inputSize: Int = 256
+    package var uncertainty: Bool = false
+    package var ensembleMembers: Int = 1
+    package var sliceAxis: Int = 2
+    package var orientation: AnatomicalOrientation = .published
     /// Whether the model was trained on slices cropped to the body.
-    public var cropsToBody = false
+    package var cropsToBody = false
 
     /// Labels are written as uint8.
     static let maxClasses = 255
 
-    public init(architecture: UNetArchitecture, classes: [String], inputSize: Int = 256,
+    package init(architecture: UNetArchitecture, classes: [String], inputSize: Int = 256,
                 uncertainty: Bool = false, ensembleMembers: Int = 1, sliceAxis: Int = 2) {
         self.architecture = architecture
         self.classes = classes
@@ -30,9 +30,9 @@ public struct ModelMetadata: Equatable {
     }
 
     /// Network output channels: one per class, plus the uncertainty channel (the last).
-    public var outputChannels: Int { classes.count + (uncertainty ? 1 : 0) }
+    package var outputChannels: Int { classes.count + (uncertainty ? 1 : 0) }
 
-    public init(json text: String) throws {
+    package init(json text: String) throws {
         let value: JSONValue
         do { value = try JSONValue.parse(Array(text.utf8)) } catch let e as AimosError {
             throw AimosError.format("metadata 'aimos' is not valid JSON: \(e.message)")

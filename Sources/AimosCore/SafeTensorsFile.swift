@@ -1,25 +1,25 @@
 /// A parsed safetensors file: 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data.
 /// Every offset and size is checked before any byte is read.
-public struct SafeTensorsFile {
-    public struct TensorInfo {
-        public let name: String
-        public let dtype: String
-        public let shape: [Int]
+package struct SafeTensorsFile {
+    package struct TensorInfo {
+        package let name: String
+        package let dtype: String
+        package let shape: [Int]
         let byteRange: Range<Int>   // within `data`
     }
 
-    public let tensors: [String: TensorInfo]
+    package let tensors: [String: TensorInfo]
     /// Tensor names in header order (for deterministic error messages).
-    public let tensorNames: [String]
+    package let tensorNames: [String]
     /// The `__metadata__` string map (empty when absent).
-    public let metadata: [String: String]
+    package let metadata: [String: String]
     let data: [UInt8]
     let dataStart: Int
 
     static let maxHeaderBytes = 100 << 20
 
-    public static func elementSize(of dtype: String) -> Int? {
+    package static func elementSize(of dtype: String) -> Int? {
         switch dtype {
         case "F64", "I64", "U64": return 8
         case "F32", "I32", "U32": return 4
@@ -29,11 +29,11 @@ public struct SafeTensorsFile {
         }
     }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         try self.init(bytes: FileBytes.read(path: path), origin: "'\(path)'")
     }
 
-    public init(bytes: [UInt8], origin: String = "model file") throws {
+    package init(bytes: [UInt8], origin: String = "model file") throws {
         guard bytes.count >= 8 else {
             throw AimosError.format("\(origin) is not a safetensors file: \(bytes.count) bytes, shorter than its 8-byte header length")
         }
@@ -99,6 +99,12 @@ public struct SafeTensorsFile {
                                        byteRange: Int(begin)..<Int(end))
             names.append(name)
         }
+        // Tensors may not share bytes (safetensors lays them out one after another).
+        let ranges = tensors.values.map(\.byteRange).filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        for (previous, next) in zip(ranges, ranges.dropFirst()) where next.lowerBound < previous.upperBound {
+            let a = tensors.values.first { $0.byteRange == previous }!.name, b = tensors.values.first { $0.byteRange == next }!.name
+            throw AimosError.format("\(origin): tensors '\(a)' and '\(b)' overlap (data_offsets \(previous.lowerBound)..<\(previous.upperBound) and \(next.lowerBound)..<\(next.upperBound))")
+        }
         self.tensors = tensors
         self.tensorNames = names
         self.metadata = metadata
@@ -107,7 +113,7 @@ public struct SafeTensorsFile {
     }
 
     /// A floating-point tensor's values as Float (F32, F16 and BF16 accepted).
-    public func floats(_ info: TensorInfo) throws -> [Float] {
+    package func floats(_ info: TensorInfo) throws -> [Float] {
         let count = info.byteRange.count / (SafeTensorsFile.elementSize(of: info.dtype) ?? 1)
         let base = dataStart + info.byteRange.lowerBound
         return try data.withUnsafeBytes { raw -> [Float] in
@@ -143,7 +149,7 @@ enum HalfFloat {
 
 extension SafeTensorsFile {
     /// The raw little-endian bytes of a tensor (for integer tensors and tests).
-    public func rawBytes(_ info: TensorInfo) -> ArraySlice<UInt8> {
+    package func rawBytes(_ info: TensorInfo) -> ArraySlice<UInt8> {
         data[(dataStart + info.byteRange.lowerBound)..<(dataStart + info.byteRange.upperBound)]
     }
 }

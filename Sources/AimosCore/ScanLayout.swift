@@ -1,5 +1,5 @@
 /// Where the scan's layout comes from (the `--orientation` choices).
-public enum OrientationChoice: Equatable {
+package enum OrientationChoice: Equatable {
     /// The published behaviour: the voxel axes already are the model's (slice axis from the
     /// options or the model, the published row/column mapping, no flips).
     case none
@@ -11,7 +11,7 @@ public enum OrientationChoice: Equatable {
     case code(AnatomicalOrientation)
 
     /// Parses "none", "auto", "header" or a code; throws naming the choices.
-    public static func parse(_ text: String) throws -> OrientationChoice {
+    package static func parse(_ text: String) throws -> OrientationChoice {
         switch text.lowercased() {
         case "none": return .none
         case "auto": return .auto
@@ -26,13 +26,13 @@ public enum OrientationChoice: Equatable {
 }
 
 /// Whether slices are cut from the animal's extent (the `--crop` choices).
-public enum CropChoice: Equatable {
+package enum CropChoice: Equatable {
     /// What the model file declares (its `crop`; absent: none).
     case model
     case none
     case body
 
-    public static func parse(_ text: String) throws -> CropChoice {
+    package static func parse(_ text: String) throws -> CropChoice {
         switch text.lowercased() {
         case "model": return .model
         case "none": return .none
@@ -44,15 +44,15 @@ public enum CropChoice: Equatable {
 
 /// How one animal of a scan was laid out for the model: its crop, the scan layout used and,
 /// when detected, the detection's confidence.
-public struct AnimalLayout {
+package struct AnimalLayout {
     /// Below this detection confidence the command warns and names --orientation.
-    public static let lowConfidence = 0.3
-    public let box: VoxelBox
+    package static let lowConfidence = 0.3
+    package let box: VoxelBox
     /// The scan's layout (nil with orientation none: the voxel axes were taken as the model's).
-    public internal(set) var orientation: AnatomicalOrientation?
+    package internal(set) var orientation: AnatomicalOrientation?
     /// 0...1 for a detected layout (OrientationDetector), nil otherwise.
-    public internal(set) var confidence: Double?
+    package internal(set) var confidence: Double?
     /// Whether the slice index direction could be told from the organs found (auto only).
-    public internal(set) var sliceDirectionKnown = true
-    public internal(set) var geometry: SliceGeometry
+    package internal(set) var sliceDirectionKnown = true
+    package internal(set) var geometry: SliceGeometry
 }

@@ -1,37 +1,37 @@
 /// The outcome of one segmentation, in the input volume's layout (x fastest): labels, the
 /// optional per-class probabilities, the optional uncertainty heatmap and the organ volumes.
 /// Owns its buffers (a BufferArena, so the C ABI can hand out stable pointers).
-public final class SegmentationResult {
-    public let dims: [Int]
-    public let spacing: [Double]
+package final class SegmentationResult {
+    package let dims: [Int]
+    package let spacing: [Double]
     /// How each animal was cut (one entry per animal; the whole volume without cropping).
-    public internal(set) var layouts: [AnimalLayout] = []
+    package internal(set) var layouts: [AnimalLayout] = []
     /// The volume axis the (first) animal was cut along.
-    public var sliceAxis: Int { layouts.first?.geometry.axis ?? 2 }
+    package var sliceAxis: Int { layouts.first?.geometry.axis ?? 2 }
     /// The body's length in mm when it was looked for (crop or auto), and the factor by which
     /// the voxel size would have to be multiplied to make it a mouse's (nil: plausible).
-    public internal(set) var bodyLengthMM: Double?
-    public internal(set) var suggestedVoxelSizeFactor: Double?
+    package internal(set) var bodyLengthMM: Double?
+    package internal(set) var suggestedVoxelSizeFactor: Double?
     /// Which animal's body covers each voxel, with several animals.
     var ownership: VoxelOwnership?
 
-    public var animalCount: Int { max(1, layouts.count) }
+    package var animalCount: Int { max(1, layouts.count) }
 
     /// The animal (0-based) whose crop holds voxel `index` (where crops overlap, the one whose
     /// body covers it); nil outside every crop.
-    public func animal(ofVoxel index: Int) -> Int? {
+    package func animal(ofVoxel index: Int) -> Int? {
         if layouts.count <= 1 { return 0 }
         let x = index % dims[0], y = (index / dims[0]) % dims[1], z = index / (dims[0] * dims[1])
         let owner = ownership?.owner(ofVoxel: index) ?? -1
         if owner >= 0 { return owner }
         return layouts.lastIndex { $0.box.contains(x: x, y: y, z: z) }   // the last written
     }
-    public let classCount: Int
-    public let voxelCount: Int
-    public let labels: UnsafeMutablePointer<UInt8>
-    public let probabilities: [UnsafeMutablePointer<Float>]   // one per class, or empty
-    public let uncertainty: UnsafeMutablePointer<Float>?
-    public private(set) var voxelsPerClass: [Int]
+    package let classCount: Int
+    package let voxelCount: Int
+    package let labels: UnsafeMutablePointer<UInt8>
+    package let probabilities: [UnsafeMutablePointer<Float>]   // one per class, or empty
+    package let uncertainty: UnsafeMutablePointer<Float>?
+    package private(set) var voxelsPerClass: [Int]
     private let arena: BufferArena
 
     init(dims: [Int], spacing: [Double], classCount: Int, keepProbabilities: Bool, uncertainty: Bool) throws {
@@ -72,10 +72,10 @@ public final class SegmentationResult {
         voxelsPerClass = Array(counts[0..<classCount])
     }
 
-    public var voxelVolumeMM3: Double { spacing[0] * spacing[1] * spacing[2] }
+    package var voxelVolumeMM3: Double { spacing[0] * spacing[1] * spacing[2] }
 
     /// Voxels of the class times the voxel volume.
-    public func volumeMM3(classIndex: Int) -> Double {
+    package func volumeMM3(classIndex: Int) -> Double {
         Double(voxelsPerClass[classIndex]) * voxelVolumeMM3
     }
 }

@@ -6,25 +6,42 @@ import CBLAS
 /// Options of one segmentation run (the Swift side of aimos_options). The defaults are the
 /// published behaviour (no crop unless the model declares one, the voxel axes taken as the
 /// model's); the `aimos` command and aimos_options_init choose `orientation: .auto`.
-public struct SegmentationOptions {
+package struct SegmentationOptions {
     /// With orientation none only; nil: the model's own axis.
-    public var sliceAxis: Int?
+    package var sliceAxis: Int?
     /// 0: one worker per online core.
-    public var threads: Int = 0
-    public var keepProbabilities = false
-    public var orientation: OrientationChoice = .none
+    package var threads: Int = 0
+    package var keepProbabilities = false
+    package var orientation: OrientationChoice = .none
     /// The volume's voxel-to-world matrix (3x3, RAS+), needed by orientation .header.
-    public var worldMatrix: [[Double]]?
-    public var crop: CropChoice = .model
+    package var worldMatrix: [[Double]]?
+    package var crop: CropChoice = .model
     /// Segment every animal found in its own crop and layout (with cropping); false: only the largest.
-    public var separateAnimals = true
+    package var separateAnimals = true
     /// The animals already found in this very volume (BodyFinder.find), reused instead of
     /// searching again; nil: searched here when needed.
-    public var body: BodyFinder.Outcome?
+    package var body: BodyFinder.Outcome?
     /// Called after each slice with (done, total); return false to cancel.
-    public var progress: ((Int64, Int64) -> Bool)?
+    package var progress: ((Int64, Int64) -> Bool)?
 
-    public init(sliceAxis: Int? = nil, threads: Int = 0, keepProbabilities: Bool = false,
+    /// The most worker threads a caller may ask for.
+    package static let maxThreads = 1024
+
+    /// The one check of these options (the engine, the C ABI and the command all use it): an
+    /// error names the problem and the allowed values.
+    package func validate() throws {
+        if let axis = sliceAxis {
+            guard (0...2).contains(axis) else { throw AimosError.invalid("slice axis \(axis) is not 0, 1 or 2") }
+            guard orientation == .none else {
+                throw AimosError.invalid("a slice axis \(axis) is given only with orientation none (the scan's layout decides the axis otherwise)")
+            }
+        }
+        guard threads >= 0, threads <= SegmentationOptions.maxThreads else {
+            throw AimosError.invalid("thread count \(threads) is not 0 (all cores) or 1...\(SegmentationOptions.maxThreads)")
+        }
+    }
+
+    package init(sliceAxis: Int? = nil, threads: Int = 0, keepProbabilities: Bool = false,
                 orientation: OrientationChoice = .none, crop: CropChoice = .model,
                 progress: ((Int64, Int64) -> Bool)? = nil) {
         self.sliceAxis = sliceAxis
@@ -43,21 +60,13 @@ private let openBLASSingleThreaded: Void = { openblas_set_num_threads(1) }()
 extension AimosModel {
     /// Segments a volume slice by slice (the published AIMOS inference; see SliceProcessor),
     /// each animal in its own crop and layout when asked (BodyFinder, OrientationDetector).
-    public func segment(_ volume: VoxelVolume, options: SegmentationOptions = SegmentationOptions()) throws -> SegmentationResult {
-        if let axis = options.sliceAxis {
-            guard (0...2).contains(axis) else { throw AimosError.invalid("slice axis \(axis) is not 0, 1 or 2") }
-            guard options.orientation == .none else {
-                throw AimosError.invalid("a slice axis is given only with orientation none (the scan's layout decides the axis otherwise)")
-            }
-        }
-        guard options.threads >= 0, options.threads <= 1024 else {
-            throw AimosError.invalid("thread count \(options.threads) is not 0 (all cores) or 1..1024")
-        }
+    package func segment(_ volume: VoxelVolume, options: SegmentationOptions = SegmentationOptions()) throws -> SegmentationResult {
+        try options.validate()
         if kernelPath == .reference { _ = openBLASSingleThreaded }
         let meta = metadata.values
         let cropping = options.crop == .body || (options.crop == .model && meta.cropsToBody)
         let needsBody = cropping || options.orientation == .auto
-        let body = needsBody ? (options.body ?? BodyFinder.find(volume)) : nil
+        let body = needsBody ? try (options.body ?? BodyFinder.find(volume)) : nil
         // Without separating, the largest animal only.
         let largest = body?.animals.max { $0.bodyMM3 < $1.bodyMM3 }
         let boxes = cropping ? (options.separateAnimals ? body!.animals.map(\.box) : [largest!.box])

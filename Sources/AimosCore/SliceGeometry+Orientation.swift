@@ -2,7 +2,7 @@ extension SliceGeometry {
     /// Cuts `box` of a scan laid out as `scan` into slices laid out as `model` (its rows,
     /// columns and slice index): each model direction is read along the scan axis on the same
     /// anatomical line, reversed where the two letters differ.
-    public init(dims: [Int], scan: AnatomicalOrientation, model: AnatomicalOrientation, box: VoxelBox) {
+    package init(dims: [Int], scan: AnatomicalOrientation, model: AnatomicalOrientation, box: VoxelBox) {
         func source(_ role: Int) -> (axis: Int, flipped: Bool) {
             let entry = AnatomicalOrientation.letters[model.code[role]]!
             let found = scan.axis(onLine: entry.line)

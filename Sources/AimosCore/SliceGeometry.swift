@@ -5,32 +5,32 @@
 ///
 /// The published mapping (`init(dims:axis:)`, the whole volume, no flips): axis 2 (coronal in
 /// AIMOS): rows = y, columns = x. Axis 1: rows = z, columns = x. Axis 0: rows = z, columns = y.
-public struct SliceGeometry {
-    public let axis: Int
-    public let sliceCount: Int
-    public let rows: Int
-    public let cols: Int
+package struct SliceGeometry {
+    package let axis: Int
+    package let sliceCount: Int
+    package let rows: Int
+    package let cols: Int
     /// The volume axes that run along a slice's rows and columns.
-    public let rowAxis: Int
-    public let colAxis: Int
+    package let rowAxis: Int
+    package let colAxis: Int
     /// Whether slice index, rows and columns run against their volume axis.
-    public let sliceFlipped: Bool, rowFlipped: Bool, colFlipped: Bool
+    package let sliceFlipped: Bool, rowFlipped: Bool, colFlipped: Bool
     /// The part of the volume cut (the whole volume unless cropped).
-    public let box: VoxelBox
+    package let box: VoxelBox
     let origin: Int
     let sliceStride: Int
     let rowStride: Int
     let colStride: Int
 
     /// The published mapping over the whole volume.
-    public init(dims: [Int], axis: Int) {
+    package init(dims: [Int], axis: Int) {
         let (rowAxis, colAxis) = axis == 0 ? (2, 1) : axis == 1 ? (2, 0) : (1, 0)
         self.init(dims: dims, sliceAxis: axis, rowAxis: rowAxis, colAxis: colAxis, box: VoxelBox(dims: dims))
     }
 
     /// Slices along `sliceAxis` of `box`, rows along `rowAxis`, columns along `colAxis`, each
     /// reversed where asked.
-    public init(dims: [Int], sliceAxis: Int, sliceFlipped: Bool = false, rowAxis: Int, rowFlipped: Bool = false,
+    package init(dims: [Int], sliceAxis: Int, sliceFlipped: Bool = false, rowAxis: Int, rowFlipped: Bool = false,
                 colAxis: Int, colFlipped: Bool = false, box: VoxelBox) {
         precondition(Set([sliceAxis, rowAxis, colAxis]) == [0, 1, 2], "three distinct axes")
         let strides = [1, dims[0], dims[0] * dims[1]]
@@ -54,10 +54,10 @@ public struct SliceGeometry {
         colStride = colFlipped ? -strides[colAxis] : strides[colAxis]
     }
 
-    public var pixelsPerSlice: Int { rows * cols }
+    package var pixelsPerSlice: Int { rows * cols }
 
     @inline(__always)
-    public func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
+    package func voxelIndex(slice: Int, row: Int, col: Int) -> Int {
         origin + slice * sliceStride + row * rowStride + col * colStride
     }
 
@@ -71,25 +71,25 @@ public struct SliceGeometry {
 }
 
 /// A box of voxels: lower (inclusive) to upper (exclusive) index per axis.
-public struct VoxelBox: Equatable, CustomStringConvertible {
-    public var lower: [Int]
-    public var upper: [Int]
+package struct VoxelBox: Equatable, CustomStringConvertible {
+    package var lower: [Int]
+    package var upper: [Int]
 
-    public init(lower: [Int], upper: [Int]) {
+    package init(lower: [Int], upper: [Int]) {
         self.lower = lower
         self.upper = upper
     }
 
     /// The whole volume.
-    public init(dims: [Int]) { self.init(lower: [0, 0, 0], upper: dims) }
+    package init(dims: [Int]) { self.init(lower: [0, 0, 0], upper: dims) }
 
-    public func size(_ axis: Int) -> Int { upper[axis] - lower[axis] }
+    package func size(_ axis: Int) -> Int { upper[axis] - lower[axis] }
 
-    public func contains(x: Int, y: Int, z: Int) -> Bool {
+    package func contains(x: Int, y: Int, z: Int) -> Bool {
         x >= lower[0] && x < upper[0] && y >= lower[1] && y < upper[1] && z >= lower[2] && z < upper[2]
     }
 
-    public var description: String {
+    package var description: String {
         (0..<3).map { "\(lower[$0])..<\(upper[$0])" }.joined(separator: ", ")
     }
 }

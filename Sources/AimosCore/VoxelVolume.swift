@@ -1,6 +1,6 @@
 /// A borrowed, validated view of a caller's volume: voxels x fastest, then y, then z.
-public struct VoxelVolume {
-    public enum DType: Int32, CaseIterable {
+package struct VoxelVolume {
+    package enum DType: Int32, CaseIterable {
         case uint8 = 1, int16 = 2, uint16 = 3, int32 = 4, float32 = 5, float64 = 6
 
         var byteSize: Int {
@@ -15,16 +15,16 @@ public struct VoxelVolume {
 
     /// The largest size of one axis aimos accepts (no micro-CT or light-sheet scan comes close;
     /// the bound keeps every per-slice table small).
-    public static let maxDimension = 65_536
+    package static let maxDimension = 65_536
 
-    public let data: UnsafeRawPointer
-    public let dtype: DType
-    public let dims: [Int]          // nx, ny, nz
-    public let spacing: [Double]    // mm
-    public let voxelCount: Int
+    package let data: UnsafeRawPointer
+    package let dtype: DType
+    package let dims: [Int]          // nx, ny, nz
+    package let spacing: [Double]    // mm
+    package let voxelCount: Int
 
     /// Validates sizes, spacing and (for float types) that every voxel is finite.
-    public init(data: UnsafeRawPointer?, dtypeRaw: Int32, dims: [Int64], spacing: [Double]) throws {
+    package init(data: UnsafeRawPointer?, dtypeRaw: Int32, dims: [Int64], spacing: [Double]) throws {
         guard let data = data else { throw AimosError.invalid("volume data is NULL") }
         guard let dtype = DType(rawValue: dtypeRaw) else {
             throw AimosError.invalid("unknown volume dtype \(dtypeRaw) (expected 1..6, AIMOS_DTYPE_UINT8..AIMOS_DTYPE_FLOAT64)")
@@ -77,7 +77,7 @@ public struct VoxelVolume {
 
     /// Reads voxel `index` converted to Float32 (as numpy's astype(float32)).
     @inline(__always)
-    public func value(at index: Int) -> Float {
+    package func value(at index: Int) -> Float {
         switch dtype {
         case .uint8: return Float(data.loadUnaligned(fromByteOffset: index, as: UInt8.self))
         case .int16: return Float(data.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))

@@ -10,18 +10,18 @@
 /// organs scale with it) and for what varies between animals and studies: a filled or empty
 /// bladder and stomach, an enlarged spleen or liver in disease models, lungs at another
 /// inflation. Outside a range is not proof of an error, but worth a look.
-public enum AdultMouseAnatomy {
+package enum AdultMouseAnatomy {
     /// How many pieces an organ is normally found in: one, or a pair (kidneys; lungs seen as
     /// two wings). `nil`: many by nature (bone, gut loops), not checked.
-    public enum Pieces { case one, pair }
+    package enum Pieces { case one, pair }
 
-    public struct Organ {
-        public let name: String
-        public let volumeML: ClosedRange<Double>
-        public let pieces: Pieces?
+    package struct Organ {
+        package let name: String
+        package let volumeML: ClosedRange<Double>
+        package let pieces: Pieces?
     }
 
-    public static let organs: [Organ] = [
+    package static let organs: [Organ] = [
         Organ(name: "Brain", volumeML: 0.30...0.70, pieces: .one),
         Organ(name: "Heart", volumeML: 0.08...0.45, pieces: .one),
         Organ(name: "Lung", volumeML: 0.20...1.50, pieces: .pair),
@@ -36,17 +36,17 @@ public enum AdultMouseAnatomy {
 
     /// The largest piece (or the two largest, for a pair) holds at least this share of an
     /// organ's voxels; below it the organ is scattered.
-    public static let mainShare = 0.75
+    package static let mainShare = 0.75
 
     /// Pairs (cranial organ, caudal organ) whose centres always lie in this order along the
     /// head-to-tail axis, whatever the posture.
-    public static let headToTailOrder: [(String, String)] = [
+    package static let headToTailOrder: [(String, String)] = [
         ("Brain", "Heart"), ("Brain", "Lung"), ("Heart", "Liver"), ("Lung", "Liver"), ("Heart", "Kidney"),
         ("Lung", "Kidney"), ("Heart", "Stomach"), ("Liver", "Bladder"), ("Kidney", "Bladder"),
         ("Stomach", "Bladder"), ("Heart", "Bladder"), ("Lung", "Bladder"),
     ]
 
-    public static func organ(named name: String) -> Organ? {
+    package static func organ(named name: String) -> Organ? {
         organs.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
     }
 }

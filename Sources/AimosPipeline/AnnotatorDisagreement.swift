@@ -5,14 +5,14 @@ import AimosCore
 /// organ in question (the first annotator's, or the second's where the first says
 /// background); 0 where they agree. A predicted heatmap is scored against it as in the paper:
 /// Dice of (heatmap >= 0.5) against the disagreement voxels.
-public struct AnnotatorDisagreement {
-    public let organs: [String]
-    public let labels: [UInt8]
-    public let differing: Int
+package struct AnnotatorDisagreement {
+    package let organs: [String]
+    package let labels: [UInt8]
+    package let differing: Int
     /// Differing voxels per organ (index k - 1 for organ k).
-    public let perOrgan: [Int]
+    package let perOrgan: [Int]
 
-    public init(first: LabelMapComparison.Map, second: LabelMapComparison.Map) {
+    package init(first: LabelMapComparison.Map, second: LabelMapComparison.Map) {
         let numbering = LabelMapComparison.commonNumbering([first, second])
         let a = numbering.labels[0], b = numbering.labels[1]
         var labels = [UInt8](repeating: 0, count: a.count)
@@ -31,7 +31,7 @@ public struct AnnotatorDisagreement {
     }
 
     /// The paper's heatmap Dice: (heatmap >= threshold) against the differing voxels, eps 1e-5.
-    public func heatmapDice(_ heatmap: (Int) -> Double, threshold: Double = 0.5) -> Double {
+    package func heatmapDice(_ heatmap: (Int) -> Double, threshold: Double = 0.5) -> Double {
         var tp = 0, fp = 0, fn = 0
         for i in 0..<labels.count {
             let predicted = heatmap(i) >= threshold, actual = labels[i] != 0

@@ -7,17 +7,17 @@ import AimosCore
 /// its own directory (same extension, so libnifti picks the same format), and all are renamed
 /// into place only when every one was written. On failure or cancellation the temporary files
 /// are removed, so no half-written output is ever left behind.
-public final class AtomicOutputs {
+package final class AtomicOutputs {
     private var pending: [(temporary: String, final: String)] = []
     private let overwrite: Bool
 
-    public init(overwrite: Bool) { self.overwrite = overwrite }
+    package init(overwrite: Bool) { self.overwrite = overwrite }
 
     deinit { discard() }
 
     /// Checks a destination before any work starts: not already there (unless overwriting),
     /// and its directory exists.
-    public func check(_ path: String) throws {
+    package func check(_ path: String) throws {
         if !overwrite, access(path, F_OK) == 0 {
             throw AimosError(.io, "'\(path)' exists; use --overwrite to replace it")
         }
@@ -32,7 +32,7 @@ public final class AtomicOutputs {
     }
 
     /// A temporary path for `path`, to be written by the caller; renamed by `commit`.
-    public func temporaryPath(for path: String) throws -> String {
+    package func temporaryPath(for path: String) throws -> String {
         try check(path)
         let directory = AtomicOutputs.directory(of: path)
         let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
@@ -43,7 +43,7 @@ public final class AtomicOutputs {
     }
 
     /// Writes a small text file through a temporary path.
-    public func writeText(_ text: String, to path: String) throws {
+    package func writeText(_ text: String, to path: String) throws {
         let temporary = try temporaryPath(for: path)
         guard let file = fopen(temporary, "wb") else {
             throw AimosError(.io, "cannot create '\(path)': \(String(cString: strerror(errno)))")
@@ -55,14 +55,14 @@ public final class AtomicOutputs {
     }
 
     /// One text file, written through a temporary path and moved into place.
-    public static func writeText(_ text: String, to path: String, overwrite: Bool) throws {
+    package static func writeText(_ text: String, to path: String, overwrite: Bool) throws {
         let outputs = AtomicOutputs(overwrite: overwrite)
         try outputs.writeText(text, to: path)
         try outputs.commit()
     }
 
     /// Renames every temporary file into place.
-    public func commit() throws {
+    package func commit() throws {
         for (temporary, final) in pending {
             if !overwrite, access(final, F_OK) == 0 {
                 throw AimosError(.io, "'\(final)' appeared while aimos was running; not replaced")
@@ -75,13 +75,13 @@ public final class AtomicOutputs {
     }
 
     /// Removes the temporary files not yet committed.
-    public func discard() {
+    package func discard() {
         for (temporary, _) in pending { unlink(temporary) }
         pending.removeAll()
     }
 
     /// Whether two paths name the same existing file (device and inode), however spelled.
-    public static func sameFile(_ a: String, _ b: String) -> Bool {
+    package static func sameFile(_ a: String, _ b: String) -> Bool {
         var x = stat(), y = stat()
         guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
         return x.st_dev == y.st_dev && x.st_ino == y.st_ino

@@ -2,11 +2,11 @@ import AimosCore
 
 /// A small CSV reader for the analysis commands' inputs: a header row, then rows of cells;
 /// double-quoted cells may hold commas and doubled quotes; blank lines are skipped.
-public struct CSVTable {
-    public let header: [String]
-    public let rows: [[String]]
+package struct CSVTable {
+    package let header: [String]
+    package let rows: [[String]]
 
-    public init(text: String, origin: String) throws {
+    package init(text: String, origin: String) throws {
         var records: [[String]] = []
         var cells: [String] = [], cell = "", quoted = false, afterQuote = false
         func endRecord() {
@@ -41,9 +41,9 @@ public struct CSVTable {
     }
 
     /// The table in the file at `path` (UTF-8).
-    public init(path: String) throws {
+    package init(path: String) throws {
         try self.init(text: String(decoding: try FileBytes.read(path: path), as: UTF8.self), origin: "'\(path)'")
     }
 
-    public func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+    package func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 }

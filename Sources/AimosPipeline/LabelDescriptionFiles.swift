@@ -3,8 +3,8 @@
 ///   (`itksnap -g scan.nii.gz -s labels.nii.gz -l labels.txt`);
 /// - 3D Slicer colour table (.ctbl): `index name R G B A`, 0-255, no spaces in names.
 /// Both files are read by the programs' own parsers in Tests/viewers.
-public enum LabelDescriptionFiles {
-    public static func itkSnap(classes: [String]) -> String {
+package enum LabelDescriptionFiles {
+    package static func itkSnap(classes: [String]) -> String {
         var lines = ["################################################",
                      "# ITK-SNAP Label Description File",
                      "# written by aimos \(AimosInfo.version)",
@@ -29,7 +29,7 @@ public enum LabelDescriptionFiles {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public static func slicerColorTable(classes: [String], fileName: String) -> String {
+    package static func slicerColorTable(classes: [String], fileName: String) -> String {
         var lines = ["# Color table file \(fileName)", "# \(classes.count) values", "# written by aimos \(AimosInfo.version)"]
         for (index, (name, color)) in zip(classes, OrganPalette.colors(for: classes)).enumerated() {
             let alpha = index == 0 ? 0 : 255
@@ -41,7 +41,7 @@ public enum LabelDescriptionFiles {
 
 extension String {
     /// One line of text: control characters (line breaks among them) become spaces.
-    public var singleLine: String { String(map { $0.isControlOrNewline ? " " : $0 }) }
+    package var singleLine: String { String(map { $0.isControlOrNewline ? " " : $0 }) }
 
     /// ITK-SNAP reads a file line by line and a label up to the next double quote.
     func itkSnapLabel() -> String { String(singleLine.map { $0 == "\"" ? "'" : $0 }) }

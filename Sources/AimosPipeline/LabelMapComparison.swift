@@ -8,26 +8,26 @@ import AimosCore
 /// annotator": voxel-wise, a voxel's predicted label is right when it equals either
 /// annotator's; TP = predicted organ and right, FP = predicted organ and wrong, FN = an
 /// annotator's organ, predicted as something else and wrong.
-public struct LabelMapComparison {
-    public struct Row {
-        public let organ: String
-        public let metrics: OrganMetrics
-        public let diceAnnotators: Double?
-        public let diceReference2: Double?
-        public let diceEither: Double?
+package struct LabelMapComparison {
+    package struct Row {
+        package let organ: String
+        package let metrics: OrganMetrics
+        package let diceAnnotators: Double?
+        package let diceReference2: Double?
+        package let diceEither: Double?
     }
 
-    public let rows: [Row]
-    public let twoReferences: Bool
+    package let rows: [Row]
+    package let twoReferences: Bool
 
     /// One map: its labels and the name of each label value.
-    public struct Map {
-        public let labels: [UInt8]
-        public let names: [Int: String]
-        public init(labels: [UInt8], names: [Int: String]) { self.labels = labels; self.names = names }
+    package struct Map {
+        package let labels: [UInt8]
+        package let names: [Int: String]
+        package init(labels: [UInt8], names: [Int: String]) { self.labels = labels; self.names = names }
     }
 
-    public init(prediction: Map, reference: Map, reference2: Map?, dims: [Int], spacing: [Double]) {
+    package init(prediction: Map, reference: Map, reference2: Map?, dims: [Int], spacing: [Double]) {
         let numbering = Self.commonNumbering([reference] + (reference2.map { [$0] } ?? []) + [prediction])
         let organs = numbering.organs
         let r = numbering.labels[0], p = numbering.labels.last!, r2 = reference2 == nil ? nil : numbering.labels[1]
@@ -57,7 +57,7 @@ public struct LabelMapComparison {
     /// One numbering for several maps: the organs named in them (in the first map's order, then
     /// the others'; only those present somewhere; matched case-insensitively) and each map's
     /// labels as 1-based indices into that list (0: background or an unnamed label).
-    public static func commonNumbering(_ maps: [Map]) -> (organs: [String], labels: [[UInt8]]) {
+    package static func commonNumbering(_ maps: [Map]) -> (organs: [String], labels: [[UInt8]]) {
         var organs: [String] = []
         func key(_ s: String) -> String { s.lowercased() }
         for map in maps {
@@ -78,9 +78,9 @@ public struct LabelMapComparison {
         return (organs, labels)
     }
 
-    public static let columns = ["organ", "dice", "hd50_mm", "hd95_mm", "com_mm", "volume_reference_mm3",
+    package static let columns = ["organ", "dice", "hd50_mm", "hd95_mm", "com_mm", "volume_reference_mm3",
                                  "volume_prediction_mm3", "volume_error_percent"]
-    public static let twoReferenceColumns = ["dice_annotators", "dice_prediction_reference2", "dice_either_annotator"]
+    package static let twoReferenceColumns = ["dice_annotators", "dice_prediction_reference2", "dice_either_annotator"]
 
     private func values(_ row: Row) -> [Double] {
         let m = row.metrics
@@ -89,7 +89,7 @@ public struct LabelMapComparison {
     }
 
     /// CSV, one row per organ; undefined values are empty cells; numbers at full precision.
-    public func csv() -> String {
+    package func csv() -> String {
         let header = (Self.columns + (twoReferences ? Self.twoReferenceColumns : [])).joined(separator: ",")
         let lines = rows.map { row in
             ([csvQuoted(row.organ)] + values(row).map(number)).joined(separator: ",")
@@ -98,12 +98,11 @@ public struct LabelMapComparison {
     }
 
     /// JSON: {"organs": [{"organ": ..., "dice": ..., ...}]}; undefined values are null.
-    public func json() -> String {
+    package func json() -> String {
         let names = Self.columns.dropFirst() + (twoReferences ? Self.twoReferenceColumns : [])
-        let objects = rows.map { row in
-            "    {\"organ\": \(jsonQuoted(row.organ)), "
-                + zip(names, values(row)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
+        let objects = rows.map { row -> JSONValue in
+            .object([("organ", .string(row.organ))] + zip(names, values(row)).map { ($0, .real($1)) })
         }
-        return "{\"organs\": [\n" + objects.joined(separator: ",\n") + "\n]}\n"
+        return JSONValue.object([("organs", .array(objects))]).serialized(pretty: true) + "\n"
     }
 }

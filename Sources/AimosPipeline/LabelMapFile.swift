@@ -3,12 +3,12 @@ import AimosCore
 /// A label map read from NIfTI for the analysis commands (evaluate, disagreement, allocate):
 /// its uint8 labels and the name of each label value, from `names` ("name=id,..."), else the
 /// aimos header extension, else label_<k>.
-public struct LabelMapFile {
-    public let path: String
-    public let scan: NiftiScan
-    public let map: LabelMapComparison.Map
+package struct LabelMapFile {
+    package let path: String
+    package let scan: NiftiScan
+    package let map: LabelMapComparison.Map
 
-    public init(path: String, names: String? = nil) throws {
+    package init(path: String, names: String? = nil) throws {
         self.path = path
         scan = try NiftiScan(path: path)
         let values = try Self.labels(of: scan, path: path)
@@ -25,7 +25,7 @@ public struct LabelMapFile {
 
     /// The names of an ITK-SNAP label description file (`IDX R G B A VIS MSH "LABEL"` per line,
     /// `#` comments), as a name=id list for `names`.
-    public static func namesFromITKSnap(path: String) throws -> String {
+    package static func namesFromITKSnap(path: String) throws -> String {
         let text = String(decoding: try FileBytes.read(path: path), as: UTF8.self)
         var entries: [String] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -42,7 +42,7 @@ public struct LabelMapFile {
     }
 
     /// The voxels of `scan` as labels; FORMAT naming the voxel where one is not an integer 0...255.
-    public static func labels(of scan: NiftiScan, path: String) throws -> [UInt8] {
+    package static func labels(of scan: NiftiScan, path: String) throws -> [UInt8] {
         var values = [UInt8](repeating: 0, count: scan.voxelCount)
         for i in 0..<scan.voxelCount {
             let v = scan.intensity(at: i)
@@ -55,7 +55,7 @@ public struct LabelMapFile {
     }
 
     /// "Heart=2,Liver=4" -> [0: background, 2: Heart, 4: Liver].
-    public static func parseNames(_ text: String) throws -> [Int: String] {
+    package static func parseNames(_ text: String) throws -> [Int: String] {
         var table: [Int: String] = [0: "background"]
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
@@ -68,11 +68,11 @@ public struct LabelMapFile {
     }
 
     /// Refuses `other` unless it lies on this map's grid (dims, voxel size, orientation).
-    public func checkSameGrid(_ other: LabelMapFile) throws {
+    package func checkSameGrid(_ other: LabelMapFile) throws {
         try checkSameGrid(other.scan, other.path)
     }
 
-    public func checkSameGrid(_ b: NiftiScan, _ pathB: String) throws {
+    package func checkSameGrid(_ b: NiftiScan, _ pathB: String) throws {
         func refuse(_ what: String) -> AimosError {
             AimosError(.invalidArgument, "'\(pathB)' is not on the grid of '\(path)': \(what)")
         }

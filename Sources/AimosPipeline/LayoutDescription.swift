@@ -3,7 +3,7 @@ import AimosCore
 /// What a label map records of the layout it was made in: per animal the scan layout used, the
 /// detection confidence and the crop, as JSON for the header extension, and a short form for
 /// the 80 characters of `descrip`.
-public struct LayoutDescription {
+package struct LayoutDescription {
     struct Entry {
         let orientation: String      // a code, or "none"
         let confidence: Double?
@@ -11,25 +11,24 @@ public struct LayoutDescription {
     }
     let entries: [Entry]
 
-    public init(result: SegmentationResult) {
+    package init(result: SegmentationResult) {
         entries = result.layouts.map { Entry(orientation: $0.orientation?.description ?? "none", confidence: $0.confidence, box: $0.box) }
     }
 
     private init(entries: [Entry]) { self.entries = entries }
 
     /// The description of animal k alone (its own label map).
-    public func animal(_ k: Int) -> LayoutDescription { LayoutDescription(entries: [entries[k]]) }
+    package func animal(_ k: Int) -> LayoutDescription { LayoutDescription(entries: [entries[k]]) }
 
-    /// `"animals": [{"orientation": "LHD", "confidence": 0.91, "crop": [[x0, x1], [y0, y1], [z0, z1]]}, ...]`
+    /// `[{"orientation": "LHD", "confidence": 0.91, "crop": [[x0, x1], [y0, y1], [z0, z1]]}, ...]`
     /// (crop bounds as voxel index ranges, upper exclusive).
-    var json: String {
-        let items = entries.map { e -> String in
-            var members = ["\"orientation\": \(jsonQuoted(e.orientation))"]
-            if let c = e.confidence { members.append("\"confidence\": \(jsonNumber(c))") }
-            members.append("\"crop\": [" + (0..<3).map { "[\(e.box.lower[$0]), \(e.box.upper[$0])]" }.joined(separator: ", ") + "]")
-            return "{" + members.joined(separator: ", ") + "}"
-        }
-        return "\"animals\": [" + items.joined(separator: ", ") + "]"
+    var json: JSONValue {
+        .array(entries.map { e in
+            var members: [(String, JSONValue)] = [("orientation", .string(e.orientation))]
+            if let c = e.confidence { members.append(("confidence", .real(c))) }
+            members.append(("crop", .array((0..<3).map { .array([.int(e.box.lower[$0]), .int(e.box.upper[$0])]) })))
+            return .object(members)
+        })
     }
 
     /// "LHD" or "LHD+LHV" (one code per animal), for descrip.

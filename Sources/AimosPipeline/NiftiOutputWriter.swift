@@ -8,19 +8,23 @@ import CNiftiBridge
 ///   names as JSON in a comment header extension;
 /// - probabilities: one 4D float32 file, one volume per class in model class order;
 /// - the uncertainty heatmap: a 3D float32 file.
-public enum NiftiOutputWriter {
-    static let uint8Code: Int32 = 2, float32Code: Int32 = 16, labelIntent: Int32 = 1002
+package enum NiftiOutputWriter {
+    static let uint8Code = NiftiDatatype.uint8.rawValue, float32Code = NiftiDatatype.float32.rawValue
+    static let labelIntent: Int32 = 1002
 
     /// The header extension text: class index -> name, as JSON.
-    public static func labelExtension(classes: [String], architecture: String, layout: LayoutDescription? = nil) -> String {
-        let entries = classes.enumerated().map { "\"\($0.offset)\": \(jsonQuoted($0.element))" }
-        let animals = layout.map { ", " + $0.json } ?? ""
-        return "{\"generator\": \"aimos \(AimosInfo.version)\", \"model\": \(jsonQuoted(architecture)), \"labels\": {\(entries.joined(separator: ", "))}\(animals)}"
+    package static func labelExtension(classes: [String], architecture: String, layout: LayoutDescription? = nil) -> String {
+        var members: [(String, JSONValue)] = [
+            ("generator", .string("aimos \(AimosInfo.version)")), ("model", .string(architecture)),
+            ("labels", .object(classes.enumerated().map { (String($0.offset), .string($0.element)) })),
+        ]
+        if let layout = layout { members.append(("animals", layout.json)) }
+        return JSONValue.object(members).serialized()
     }
 
     /// The label map; `layout` (the orientation and crop used) goes into the extension and,
     /// shortened to 80 characters, `descrip`.
-    public static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: NiftiScan, to path: String,
+    package static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: NiftiScan, to path: String,
                                    classes: [String], architecture: String, layout: LayoutDescription? = nil) throws {
         var descrip = "aimos \(AimosInfo.version) organ labels (\(architecture)"
         if let layout = layout { descrip += ", orientation \(layout.short)" }
@@ -32,21 +36,18 @@ public enum NiftiOutputWriter {
     }
 
     /// Probability maps (one per class, each voxelCount floats) as one 4D file.
-    public static func writeProbabilities(_ maps: [UnsafeMutablePointer<Float>], like scan: NiftiScan, to path: String,
+    package static func writeProbabilities(_ maps: [UnsafeMutablePointer<Float>], like scan: NiftiScan, to path: String,
                                           classes: [String]) throws {
         let n = scan.voxelCount
-        var all = [Float](repeating: 0, count: n * maps.count)
-        all.withUnsafeMutableBufferPointer { out in
-            for (c, map) in maps.enumerated() { (out.baseAddress! + c * n).update(from: map, count: n) }
-        }
-        try all.withUnsafeBytes {
-            try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims + [maps.count], data: $0.baseAddress!,
-                      intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) class probabilities",
-                      extensionText: labelExtension(classes: classes, architecture: ""))
-        }
+        let arena = BufferArena()
+        let all = try arena.floats(n * maps.count, "the probability maps' file")
+        for (c, map) in maps.enumerated() { (all + c * n).update(from: map, count: n) }
+        try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims + [maps.count], data: all,
+                  intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) class probabilities",
+                  extensionText: labelExtension(classes: classes, architecture: ""))
     }
 
-    public static func writeUncertainty(_ map: UnsafePointer<Float>, like scan: NiftiScan, to path: String) throws {
+    package static func writeUncertainty(_ map: UnsafePointer<Float>, like scan: NiftiScan, to path: String) throws {
         try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims, data: UnsafeRawPointer(map),
                   intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) annotator disagreement",
                   extensionText: nil)
@@ -68,24 +69,4 @@ public enum NiftiOutputWriter {
                                    descrip, extensionText, &message, message.count)
         guard status == 0 else { throw AimosError(.io, String(cString: message)) }
     }
-}
-
-public func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }

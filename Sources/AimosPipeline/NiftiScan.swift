@@ -8,27 +8,23 @@ import Glibc
 /// A scan read from NIfTI-1, NIfTI-2 or Analyze (.nii, .nii.gz, .hdr/.img) through libnifti,
 /// with scl_slope/scl_inter applied and the voxel size in millimetres. 4D files holding a
 /// single volume are accepted.
-public final class NiftiScan {
-    public let path: String
+package final class NiftiScan {
+    package let path: String
     let image: OpaquePointer
-    public let dims: [Int]
+    package let dims: [Int]
     /// Voxel size in mm (pixdim converted from the file's spatial unit).
-    public let spacing: [Double]
-    public let datatypeName: String
-    public var voxelCount: Int { dims[0] * dims[1] * dims[2] }
+    package let spacing: [Double]
+    package let datatypeName: String
+    package var voxelCount: Int { dims[0] * dims[1] * dims[2] }
     private let scaled: Bool
     private let slope: Double, intercept: Double
     /// Voxels in a type the engine takes directly, or nil when withVolume converts them.
     private let nativeType: VoxelVolume.DType?
-    /// The NIfTI datatype code and the voxels, read once: intensity(at:) runs for every voxel.
-    private let datatype: Int32
+    /// The NIfTI datatype and the voxels, read once: intensity(at:) runs for every voxel.
+    private let datatype: NiftiDatatype
     private let voxels: UnsafeRawPointer
 
-    /// NIfTI datatype codes this reader accepts, by name.
-    static let datatypes: [Int32: String] = [2: "uint8", 4: "int16", 8: "int32", 16: "float32", 64: "float64",
-                                             256: "int8", 512: "uint16", 768: "uint32", 1024: "int64", 1280: "uint64"]
-
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard access(path, R_OK) == 0 else {
             throw AimosError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
         }
@@ -77,18 +73,17 @@ public final class NiftiScan {
                 return p * unit
             }
             let code = nb_datatype(image)
-            datatype = code
             voxels = nb_data(image)
-            guard let name = NiftiScan.datatypes[code] else {
-                throw AimosError(.unsupported, "'\(path)' has NIfTI datatype \(code); aimos reads uint8, int8, int16, uint16, int32, uint32, int64, uint64, float32 and float64")
+            guard let type = NiftiDatatype(rawValue: code) else {
+                throw AimosError(.unsupported, "'\(path)' has NIfTI datatype \(code); aimos reads \(NiftiDatatype.supportedNames)")
             }
-            datatypeName = name
+            datatype = type
+            datatypeName = type.name
             let s = nb_scl_slope(image), i = nb_scl_inter(image)
             scaled = s != 0 && s.isFinite && (s != 1 || (i != 0 && i.isFinite))
             slope = scaled ? s : 1
             intercept = scaled ? i : 0
-            let native: [Int32: VoxelVolume.DType] = [2: .uint8, 4: .int16, 512: .uint16, 8: .int32, 16: .float32, 64: .float64]
-            nativeType = scaled ? nil : native[code]
+            nativeType = scaled ? nil : type.engineType
         } catch {
             nb_free(image)
             throw error
@@ -98,27 +93,13 @@ public final class NiftiScan {
     deinit { nb_free(image) }
 
     /// The scaled intensity of voxel i (x fastest).
-    public func intensity(at i: Int) -> Double {
-        let raw = voxels
-        let value: Double
-        switch datatype {
-        case 2: value = Double(raw.load(fromByteOffset: i, as: UInt8.self))
-        case 256: value = Double(raw.load(fromByteOffset: i, as: Int8.self))
-        case 4: value = Double(raw.load(fromByteOffset: 2 * i, as: Int16.self))
-        case 512: value = Double(raw.load(fromByteOffset: 2 * i, as: UInt16.self))
-        case 8: value = Double(raw.load(fromByteOffset: 4 * i, as: Int32.self))
-        case 768: value = Double(raw.load(fromByteOffset: 4 * i, as: UInt32.self))
-        case 1024: value = Double(raw.load(fromByteOffset: 8 * i, as: Int64.self))
-        case 1280: value = Double(raw.load(fromByteOffset: 8 * i, as: UInt64.self))
-        case 16: value = Double(raw.load(fromByteOffset: 4 * i, as: Float.self))
-        default: value = raw.load(fromByteOffset: 8 * i, as: Double.self)
-        }
-        return value * slope + intercept
+    package func intensity(at i: Int) -> Double {
+        datatype.value(voxels, at: i) * slope + intercept
     }
 
     /// The scan as the engine's volume (valid inside the closure only), with the header's voxel
     /// size or `spacing` in its place (--voxel-size).
-    public func withVolume<R>(spacing override: [Double]? = nil, _ body: (VoxelVolume) throws -> R) throws -> R {
+    package func withVolume<R>(spacing override: [Double]? = nil, _ body: (VoxelVolume) throws -> R) throws -> R {
         let dims64 = dims.map(Int64.init)
         let spacing = override ?? self.spacing
         do {
@@ -149,14 +130,14 @@ extension NiftiScan {
     }
 
     /// The voxel-to-world matrix's 3x3 part (sform if set, else qform), nil when neither is set.
-    public func worldMatrix() -> [[Double]]? {
+    package func worldMatrix() -> [[Double]]? {
         guard let m = worldAffine() else { return nil }
         return (0..<3).map { r in (0..<3).map { c in m[4 * r + c] } }
     }
 
     /// World mm -> voxel indices through the inverse of the sform (else qform); without
     /// either, indices are world / voxel size.
-    public func worldToVoxel() -> ([Double]) -> [Double] {
+    package func worldToVoxel() -> ([Double]) -> [Double] {
         guard let m = worldAffine() else {
             let spacing = self.spacing
             return { p in (0..<3).map { p[$0] / spacing[$0] } }
@@ -175,7 +156,7 @@ extension NiftiScan {
 
     /// The world direction of a voxel axis from the sform (or qform, or pixdim alone): the index
     /// of its dominant world component (0 = x, 1 = y, 2 = z) and that component's sign.
-    public func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {
+    package func worldDirection(axis: Int) -> (dominant: Int, sign: Double) {
         guard let m = worldAffine() else { return (axis, 1) }
         let column = (0..<3).map { m[4 * $0 + axis] }
         let dominant = (0..<3).max { abs(column[$0]) < abs(column[$1]) } ?? axis
@@ -185,7 +166,7 @@ extension NiftiScan {
 
 extension NiftiScan {
     /// Class names from an aimos label map's header extension ({"labels": {"0": "background", ...}}).
-    public func labelNames() -> [String]? {
+    package func labelNames() -> [String]? {
         guard let text = nb_extension_text(image),
               let json = try? JSONValue.parse(Array(String(cString: text).utf8)),
               let labels = json["labels"]?.objectValue else { return nil }

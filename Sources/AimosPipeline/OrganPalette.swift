@@ -1,10 +1,10 @@
 /// One colour per class, used alike in the preview, the ITK-SNAP label description and the
 /// Slicer colour table. The AIMOS organs get fixed, familiar colours; other class names get
 /// distinct glasbey-like colours by index.
-public enum OrganPalette {
-    public struct RGB: Equatable {
-        public let r, g, b: UInt8
-        public init(r: UInt8, g: UInt8, b: UInt8) { self.r = r; self.g = g; self.b = b }
+package enum OrganPalette {
+    package struct RGB: Equatable {
+        package let r, g, b: UInt8
+        package init(r: UInt8, g: UInt8, b: UInt8) { self.r = r; self.g = g; self.b = b }
     }
 
     static let named: [String: RGB] = [
@@ -27,11 +27,11 @@ public enum OrganPalette {
         RGB(r: 255, g: 170, b: 170), RGB(r: 0, g: 80, b: 80), RGB(r: 170, g: 255, b: 120), RGB(r: 100, g: 0, b: 60),
     ]
 
-    public static func color(of name: String, index: Int) -> RGB {
+    package static func color(of name: String, index: Int) -> RGB {
         named[name.lowercased()] ?? fallback[index % fallback.count]
     }
 
-    public static func colors(for classes: [String]) -> [RGB] {
+    package static func colors(for classes: [String]) -> [RGB] {
         classes.enumerated().map { color(of: $0.element, index: $0.offset) }
     }
 }

@@ -4,31 +4,31 @@ import AimosCore
 /// median and sum of the scan's intensity inside it; optionally the same statistics of a second,
 /// co-registered signal (PET, SPECT, a fluorescence channel) on the same grid, which is what
 /// drug-delivery and nanoparticle-uptake studies measure.
-public struct OrganStatistics {
-    public struct Summary: Equatable {
-        public var mean = Double.nan, sd = Double.nan, median = Double.nan, sum = 0.0
+package struct OrganStatistics {
+    package struct Summary: Equatable {
+        package var mean = Double.nan, sd = Double.nan, median = Double.nan, sum = 0.0
     }
 
-    public struct Row {
+    package struct Row {
         /// 1-based animal number when the scan holds several animals, else nil.
-        public let animal: Int?
-        public let index: Int
-        public let name: String
-        public let voxels: Int
-        public let volumeMM3: Double
-        public var volumeML: Double { volumeMM3 / 1000 }
-        public let intensity: Summary
-        public let signal: Summary?
+        package let animal: Int?
+        package let index: Int
+        package let name: String
+        package let voxels: Int
+        package let volumeMM3: Double
+        package var volumeML: Double { volumeMM3 / 1000 }
+        package let intensity: Summary
+        package let signal: Summary?
     }
 
-    public let rows: [Row]
-    public let voxelVolumeMM3: Double
-    public let signalName: String?
+    package let rows: [Row]
+    package let voxelVolumeMM3: Double
+    package let signalName: String?
 
     /// Computes the table from a label map (voxelCount labels in the scan's layout); without
     /// `intensity` (a label map alone) only the counts and volumes. With `animals` > 1, one
     /// block of rows per animal, `animalOf` giving each voxel's animal (0-based; nil: none).
-    public init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
+    package init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
                 intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalName: String? = nil,
                 animals: Int = 1, animalOf: ((Int) -> Int?)? = nil) {
         voxelVolumeMM3 = spacing.reduce(1, *)
@@ -88,7 +88,7 @@ public struct OrganStatistics {
     static func fields(_ s: Summary) -> [Double] { [s.mean, s.sd, s.median, s.sum] }
 
     /// CSV with a header line; empty statistics (an organ with no voxels) are left blank.
-    public func csv() -> String {
+    package func csv() -> String {
         var header = (hasAnimals ? ["animal"] : []) + ["class_index", "class", "voxels", "volume_mm3", "volume_ml"]
         header += OrganStatistics.statisticNames.map { "intensity_\($0)" }
         if signalName != nil { header += OrganStatistics.statisticNames.map { "signal_\($0)" } }
@@ -103,32 +103,31 @@ public struct OrganStatistics {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public func json(scan: String, model: String) -> String {
-        func stats(_ s: Summary) -> String {
-            "{" + zip(OrganStatistics.statisticNames, OrganStatistics.fields(s)).map { "\"\($0)\": \(jsonNumber($1))" }.joined(separator: ", ") + "}"
+    package func json(scan: String, model: String) -> String {
+        func stats(_ s: Summary) -> JSONValue {
+            .object(zip(OrganStatistics.statisticNames, OrganStatistics.fields(s)).map { ($0, .real($1)) })
         }
-        let organs = rows.map { row -> String in
-            var members = row.animal.map { ["\"animal\": \($0)"] } ?? []
-            members += ["\"class_index\": \(row.index)", "\"class\": \(jsonQuoted(row.name))", "\"voxels\": \(row.voxels)",
-                           "\"volume_mm3\": \(jsonNumber(row.volumeMM3))", "\"volume_ml\": \(jsonNumber(row.volumeML))",
-                           "\"intensity\": \(stats(row.intensity))"]
-            if let s = row.signal { members.append("\"signal\": \(stats(s))") }
-            return "    {" + members.joined(separator: ", ") + "}"
+        let organs = rows.map { row -> JSONValue in
+            var members: [(String, JSONValue)] = row.animal.map { [("animal", .int($0))] } ?? []
+            members += [("class_index", .int(row.index)), ("class", .string(row.name)), ("voxels", .int(row.voxels)),
+                        ("volume_mm3", .real(row.volumeMM3)), ("volume_ml", .real(row.volumeML)), ("intensity", stats(row.intensity))]
+            if let s = row.signal { members.append(("signal", stats(s))) }
+            return .object(members)
         }
-        var top = ["  \"generator\": \"aimos \(AimosInfo.version)\"", "  \"scan\": \(jsonQuoted(scan))",
-                   "  \"model\": \(jsonQuoted(model))", "  \"voxel_volume_mm3\": \(jsonNumber(voxelVolumeMM3))"]
-        if let s = signalName { top.append("  \"signal\": \(jsonQuoted(s))") }
-        top.append("  \"organs\": [\n" + organs.joined(separator: ",\n") + "\n  ]")
-        return "{\n" + top.joined(separator: ",\n") + "\n}\n"
+        var top: [(String, JSONValue)] = [("generator", .string("aimos \(AimosInfo.version)")), ("scan", .string(scan)),
+                                          ("model", .string(model)), ("voxel_volume_mm3", .real(voxelVolumeMM3))]
+        if let s = signalName { top.append(("signal", .string(s))) }
+        top.append(("organs", .array(organs)))
+        return JSONValue.object(top).serialized(pretty: true) + "\n"
     }
 
     /// The table as the file at `path` holds it: JSON for .json, else CSV.
-    public func text(forFile path: String, scan: String, model: String) -> String {
+    package func text(forFile path: String, scan: String, model: String) -> String {
         path.hasSuffix(".json") ? json(scan: scan, model: model) : csv()
     }
 
     /// A plain table for the terminal: class, voxels, mm3, mL.
-    public func text() -> String {
+    package func text() -> String {
         let width = max(5, rows.map(\.name.count).max() ?? 5)
         let animal = hasAnimals ? pad("animal", 6, left: true) + "  " : ""
         var lines = [animal + pad("class", width, left: true) + "  " + pad("voxels", 10) + "  " + pad("mm3", 12) + "  " + pad("mL", 10)]
@@ -147,7 +146,6 @@ func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
 }
 
 func number(_ x: Double) -> String { x.isFinite ? String(x) : "" }
-func jsonNumber(_ x: Double) -> String { x.isFinite ? String(x) : "null" }
 
 /// RFC 4180 quoting. `isNewline`, not `contains("\n")`: Swift sees "\r\n" as one character
 /// that is not "\n".
@@ -156,7 +154,7 @@ func csvQuoted(_ s: String) -> String {
 }
 
 /// Fixed-point formatting without Foundation.
-public func fixed(_ x: Double, _ digits: Int) -> String {
+package func fixed(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return "nan" }
     guard abs(x) < 1e15 else { return String(x) }
     var scale = 1.0

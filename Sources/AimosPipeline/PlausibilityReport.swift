@@ -5,32 +5,32 @@ import Foundation
 /// organ the model knows, is it found, as one main piece (or a pair), within the adult-mouse
 /// volume range, and in anatomical order along the head-to-tail axis (AdultMouseAnatomy).
 /// Organs that fail a check are flagged with the reason; the report runs on any scan.
-public struct PlausibilityReport {
-    public struct Finding {
+package struct PlausibilityReport {
+    package struct Finding {
         /// 1-based animal number, nil for a scan with one animal.
-        public let animal: Int?
-        public let organ: String
-        public let voxels: Int
-        public let volumeML: Double
-        public let pieces: Int
+        package let animal: Int?
+        package let organ: String
+        package let voxels: Int
+        package let volumeML: Double
+        package let pieces: Int
         /// Share of the organ's voxels in its largest piece (two largest for a pair).
-        public let mainShare: Double
+        package let mainShare: Double
         /// Centre along the head-to-tail axis in mm, growing towards the head; nil when the
         /// layout is unknown or the organ absent.
-        public let headwardMM: Double?
-        public var problems: [String]
-        public var plausible: Bool { problems.isEmpty }
+        package let headwardMM: Double?
+        package var problems: [String]
+        package var plausible: Bool { problems.isEmpty }
     }
 
-    public let findings: [Finding]
+    package let findings: [Finding]
     /// Checks that could not be made, and why (unknown layout, doubtful voxel size).
-    public let notChecked: [String]
-    public var flagged: [Finding] { findings.filter { !$0.plausible } }
+    package let notChecked: [String]
+    package var flagged: [Finding] { findings.filter { !$0.plausible } }
 
     /// `headward[k]`: for animal k the voxel axis that runs head to tail and whether its index
     /// grows towards the head (nil: layout unknown, order not checked). `checkVolumes` false
     /// when the voxel size is doubtful.
-    public init(labels: UnsafePointer<UInt8>, dims: [Int], spacing: [Double], classes: [String],
+    package init(labels: UnsafePointer<UInt8>, dims: [Int], spacing: [Double], classes: [String],
                 animals: Int, animalOf: ((Int) -> Int?)?, headward: [(axis: Int, positive: Bool)?],
                 checkVolumes: Bool = true) {
         let count = dims[0] * dims[1] * dims[2]
@@ -141,7 +141,7 @@ public struct PlausibilityReport {
     }
 
     /// One line per flagged organ (or that all are plausible), then what was not checked.
-    public func summary() -> String {
+    package func summary() -> String {
         var lines: [String] = []
         let flagged = self.flagged
         if flagged.isEmpty {
@@ -157,18 +157,15 @@ public struct PlausibilityReport {
     }
 
     /// The whole report as JSON: one object per organ and the checks not made.
-    public func json() -> String {
-        let rows = findings.map { f -> String in
-            var fields = [String]()
-            if let a = f.animal { fields.append("\"animal\": \(a)") }
-            fields += ["\"organ\": \(jsonQuoted(f.organ))", "\"plausible\": \(f.plausible)", "\"voxels\": \(f.voxels)",
-                       "\"volume_ml\": \(fixed(f.volumeML, 4))", "\"pieces\": \(f.pieces)",
-                       "\"main_share\": \(fixed(f.mainShare, 3))",
-                       "\"headward_mm\": \(f.headwardMM.map { fixed($0, 2) } ?? "null")",
-                       "\"problems\": [\(f.problems.map(jsonQuoted).joined(separator: ", "))]"]
-            return "    {" + fields.joined(separator: ", ") + "}"
+    package func json() -> String {
+        let rows = findings.map { f -> JSONValue in
+            var fields: [(String, JSONValue)] = f.animal.map { [("animal", .int($0))] } ?? []
+            fields += [("organ", .string(f.organ)), ("plausible", .bool(f.plausible)), ("voxels", .int(f.voxels)),
+                       ("volume_ml", .real(f.volumeML)), ("pieces", .int(f.pieces)), ("main_share", .real(f.mainShare)),
+                       ("headward_mm", .real(f.headwardMM)), ("problems", .array(f.problems.map(JSONValue.string)))]
+            return .object(fields)
         }
-        return "{\n  \"organs\": [\n" + rows.joined(separator: ",\n") + "\n  ],\n  \"not_checked\": ["
-            + notChecked.map(jsonQuoted).joined(separator: ", ") + "]\n}\n"
+        return JSONValue.object([("organs", .array(rows)), ("not_checked", .array(notChecked.map(JSONValue.string)))])
+            .serialized(pretty: true) + "\n"
     }
 }

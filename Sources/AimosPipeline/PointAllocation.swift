@@ -4,23 +4,23 @@ import AimosCore
 /// world mm (through the inverse of the map's sform, else qform, else the voxel size alone),
 /// rounded to the nearest voxel; with a radius, every organ with a voxel centre within that
 /// many mm. Points outside the grid are kept and marked, never dropped.
-public struct PointAllocation {
-    public struct Point {
-        public let id: String
-        public let given: [Double]
-        public let voxel: [Int]
-        public let inside: Bool
-        public let organ: String
-        public let nearby: [String]
+package struct PointAllocation {
+    package struct Point {
+        package let id: String
+        package let given: [Double]
+        package let voxel: [Int]
+        package let inside: Bool
+        package let organ: String
+        package let nearby: [String]
     }
 
-    public let points: [Point]
-    public let counts: [(organ: String, points: Int)]
-    public let radiusMM: Double?
+    package let points: [Point]
+    package let counts: [(organ: String, points: Int)]
+    package let radiusMM: Double?
 
-    public enum Units { case voxels, millimetres }
+    package enum Units { case voxels, millimetres }
 
-    public init(map: LabelMapComparison.Map, dims: [Int], spacing: [Double], worldToVoxel: (([Double]) -> [Double]),
+    package init(map: LabelMapComparison.Map, dims: [Int], spacing: [Double], worldToVoxel: (([Double]) -> [Double]),
                 points input: [(id: String, position: [Double])], units: Units, radiusMM: Double?) {
         func name(_ label: UInt8) -> String { label == 0 ? "background" : (map.names[Int(label)] ?? "label_\(label)") }
         var counts: [String: Int] = [:]
@@ -60,7 +60,7 @@ public struct PointAllocation {
         self.radiusMM = radiusMM
     }
 
-    public func pointsCSV() -> String {
+    package func pointsCSV() -> String {
         var header = ["point", "given_x", "given_y", "given_z", "voxel_i", "voxel_j", "voxel_k", "inside_grid", "organ"]
         if radiusMM != nil { header.append("organs_within_radius") }
         let lines = points.map { p -> String in
@@ -71,7 +71,7 @@ public struct PointAllocation {
         return ([header.joined(separator: ",")] + lines).joined(separator: "\n") + "\n"
     }
 
-    public func countsCSV() -> String {
+    package func countsCSV() -> String {
         let outside = points.filter { !$0.inside }.count
         let lines = counts.map { "\(csvQuoted($0.organ)),\($0.points)" } + (outside > 0 ? ["outside_grid,\(outside)"] : [])
         return (["organ,points"] + lines).joined(separator: "\n") + "\n"

@@ -10,13 +10,13 @@ import AimosCore
 /// its belly, whatever the voxel order. Without one (--orientation none), as a viewer shows the
 /// slice axis: the row axis with its world coordinate increasing upwards, the world x axis
 /// radiologically (+x on the left).
-public enum PreviewRenderer {
+package enum PreviewRenderer {
     static let panelHeight = 420
     static let margin = 16
     static let textScale = 2
     static let fillAlpha = 0.35
 
-    public static func render(scan: NiftiScan, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
+    package static func render(scan: NiftiScan, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
                               layout: AnatomicalOrientation? = nil, volumesML: [Double]) -> RGBImage {
         let geometry: SliceGeometry
         if let layout = layout {

@@ -2,19 +2,19 @@ import CJpegBridge
 import AimosCore
 
 /// A simple 8-bit RGB raster for the preview: filled rectangles, bitmap text, JPEG output.
-public struct RGBImage {
-    public let width: Int
-    public let height: Int
-    public var pixels: [UInt8]
+package struct RGBImage {
+    package let width: Int
+    package let height: Int
+    package var pixels: [UInt8]
 
-    public init(width: Int, height: Int, fill: OrganPalette.RGB = OrganPalette.RGB(r: 0, g: 0, b: 0)) {
+    package init(width: Int, height: Int, fill: OrganPalette.RGB = OrganPalette.RGB(r: 0, g: 0, b: 0)) {
         self.width = width
         self.height = height
         pixels = [UInt8](repeating: 0, count: width * height * 3)
         fillRect(x: 0, y: 0, width: width, height: height, color: fill)
     }
 
-    public func pixel(x: Int, y: Int) -> OrganPalette.RGB {
+    package func pixel(x: Int, y: Int) -> OrganPalette.RGB {
         let i = (y * width + x) * 3
         return OrganPalette.RGB(r: pixels[i], g: pixels[i + 1], b: pixels[i + 2])
     }
@@ -55,7 +55,7 @@ public struct RGBImage {
         }
     }
 
-    public func writeJPEG(to path: String, quality: Int = 90) throws {
+    package func writeJPEG(to path: String, quality: Int = 90) throws {
         var message = [CChar](repeating: 0, count: 512)
         let status = pixels.withUnsafeBufferPointer {
             jb_write_rgb(path, $0.baseAddress, Int32(width), Int32(height), Int32(quality), &message, message.count)
@@ -64,7 +64,7 @@ public struct RGBImage {
     }
 
     /// Reads a JPEG back (for tests and checks).
-    public static func readJPEG(_ path: String) throws -> RGBImage {
+    package static func readJPEG(_ path: String) throws -> RGBImage {
         var message = [CChar](repeating: 0, count: 512)
         var data: UnsafeMutablePointer<UInt8>?
         var w: Int32 = 0, h: Int32 = 0

@@ -2,19 +2,19 @@ import AimosCore
 
 /// Where a job failed: the model, the input files, the outputs, or the engine itself. The
 /// `aimos` command turns the stage into its exit code.
-public struct JobError: Error, CustomStringConvertible {
-    public enum Stage { case model, input, output, engine }
-    public let stage: Stage
-    public let error: AimosError
-    public var description: String { error.message }
+package struct JobError: Error, CustomStringConvertible {
+    package enum Stage { case model, input, output, engine }
+    package let stage: Stage
+    package let error: AimosError
+    package var description: String { error.message }
 
-    public init(stage: Stage, error: AimosError) {
+    package init(stage: Stage, error: AimosError) {
         self.stage = stage
         self.error = error
     }
 
     /// Runs `body`, labelling an engine error with the stage it happened in.
-    public static func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
+    package static func at<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as AimosError { throw JobError(stage: stage, error: e) }
     }
 }
@@ -22,48 +22,48 @@ public struct JobError: Error, CustomStringConvertible {
 /// One run from a NIfTI scan to every requested output: label map, probabilities,
 /// uncertainty, organ table (CSV or JSON), preview JPEG, ITK-SNAP and Slicer label files.
 /// All outputs are checked before the work starts and written atomically together.
-public struct SegmentationJob {
-    public var inputPath: String
-    public var outputPath: String
-    public var probabilitiesPath: String?
-    public var uncertaintyPath: String?
-    public var volumesPath: String?
-    public var previewPath: String?
-    public var itkSnapPath: String?
-    public var slicerPath: String?
-    public var signalPath: String?
+package struct SegmentationJob {
+    package var inputPath: String
+    package var outputPath: String
+    package var probabilitiesPath: String?
+    package var uncertaintyPath: String?
+    package var volumesPath: String?
+    package var previewPath: String?
+    package var itkSnapPath: String?
+    package var slicerPath: String?
+    package var signalPath: String?
     /// The plausibility report (PlausibilityReport), .json or .txt.
-    public var reportPath: String?
+    package var reportPath: String?
     /// Also write one label map per animal (`labels_animal1.nii.gz`, ...).
-    public var splitAnimals = false
+    package var splitAnimals = false
     /// The voxel size in mm to use instead of the header's (x, y, z); also confirms an
     /// implausible one.
-    public var voxelSize: [Double]?
-    public var overwrite = false
+    package var voxelSize: [Double]?
+    package var overwrite = false
     /// Compute the organ table even without --volumes (the command prints it).
-    public var computeStatistics = false
-    public var options = SegmentationOptions()
+    package var computeStatistics = false
+    package var options = SegmentationOptions()
 
-    public struct Outcome {
+    package struct Outcome {
         /// The organ table, when asked for (volumesPath or computeStatistics).
-        public let statistics: OrganStatistics?
-        public let axis: Int
+        package let statistics: OrganStatistics?
+        package let axis: Int
         /// How each animal was laid out, and what the user should know (low confidence, units).
-        public let layouts: [AnimalLayout]
-        public let warnings: [String]
+        package let layouts: [AnimalLayout]
+        package let warnings: [String]
         /// The plausibility report, when asked for (reportPath).
-        public let report: PlausibilityReport?
+        package let report: PlausibilityReport?
     }
 
     /// The label map of animal k (1-based) when splitting: `labels.nii.gz` -> `labels_animal1.nii.gz`.
-    public static func animalPath(_ path: String, animal: Int) -> String {
+    package static func animalPath(_ path: String, animal: Int) -> String {
         for suffix in [".nii.gz", ".nii"] where path.hasSuffix(suffix) {
             return String(path.dropLast(suffix.count)) + "_animal\(animal)" + suffix
         }
         return path + "_animal\(animal)"
     }
 
-    public init(inputPath: String, outputPath: String) {
+    package init(inputPath: String, outputPath: String) {
         self.inputPath = inputPath
         self.outputPath = outputPath
     }
@@ -72,7 +72,7 @@ public struct SegmentationJob {
         [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath, reportPath].compactMap { $0 }
     }
 
-    public func run(model: AimosModel) throws -> Outcome {
+    package func run(model: AimosModel) throws -> Outcome {
         let outputs = AtomicOutputs(overwrite: overwrite)
         defer { outputs.discard() }
         let paths = outputPaths
@@ -120,7 +120,7 @@ public struct SegmentationJob {
         // The organ table is only as right as the voxel size: check it before any work.
         var unitsDoubtful = false
         if (wantsTable || reportPath != nil) && voxelSize == nil {
-            let body = try JobError.at(.input) { try scan.withVolume { BodyFinder.find($0) } }
+            let body = try JobError.at(.input) { try scan.withVolume { try BodyFinder.find($0) } }
             settings.body = body   // the same volume and voxel size: the engine need not search again
             if let factor = body.suggestedVoxelSizeFactor {
                 let message = "'\(inputPath)': the animal is \(fixed(body.bodyLengthMM, 1)) mm long in the header's voxel size \(spacing.map { String($0) }.joined(separator: ",")) mm, implausible for a mouse (15-150 mm); the voxel size looks \(factor) times too \(factor < 1 ? "large" : "small") (micrometres stored as millimetres?). Confirm the voxel size with --voxel-size X[,Y,Z] (mm)"
@@ -160,14 +160,13 @@ public struct SegmentationJob {
                                               classes: classes, architecture: architecture, layout: layoutNote)
             if splitAnimals {
                 for k in 0..<result.animalCount {
-                    var own = [UInt8](repeating: 0, count: result.voxelCount)
+                    let arena = BufferArena()
+                    let own = try arena.allocate(UInt8.self, count: result.voxelCount, zeroed: true, what: "animal \(k + 1)'s label map")
                     for i in 0..<result.voxelCount where result.labels[i] != 0 && result.animal(ofVoxel: i) == k { own[i] = result.labels[i] }
                     let path = SegmentationJob.animalPath(outputPath, animal: k + 1)
                     try outputs.check(path)
-                    try own.withUnsafeBufferPointer {
-                        try NiftiOutputWriter.writeLabels($0.baseAddress!, like: scan, to: outputs.temporaryPath(for: path),
-                                                          classes: classes, architecture: architecture, layout: layoutNote.animal(k))
-                    }
+                    try NiftiOutputWriter.writeLabels(own, like: scan, to: outputs.temporaryPath(for: path),
+                                                      classes: classes, architecture: architecture, layout: layoutNote.animal(k))
                 }
             }
             if let path = probabilitiesPath {

@@ -8,24 +8,24 @@
 /// each also relative to the organ's mean volume (%). Standard deviations are sample ones
 /// (n - 1); a quantity without any group of two is undefined and says so in `notes`, as does
 /// an organ missing from some scan that other organs have.
-public struct VolumeVariability {
-    public struct Record {
-        public let mouse: String, timepoint: String, annotator: String, organ: String
-        public let volumeMM3: Double
-        public init(mouse: String, timepoint: String, annotator: String, organ: String, volumeMM3: Double) {
+package struct VolumeVariability {
+    package struct Record {
+        package let mouse: String, timepoint: String, annotator: String, organ: String
+        package let volumeMM3: Double
+        package init(mouse: String, timepoint: String, annotator: String, organ: String, volumeMM3: Double) {
             self.mouse = mouse; self.timepoint = timepoint; self.annotator = annotator; self.organ = organ; self.volumeMM3 = volumeMM3
         }
     }
 
-    public struct Row {
-        public let organ: String
-        public let meanMM3: Double
-        public let interSubject: Double?, interAnnotator: Double?, intraAnnotator: Double?
-        public let mice: Int, scans: Int
-        public let notes: [String]
+    package struct Row {
+        package let organ: String
+        package let meanMM3: Double
+        package let interSubject: Double?, interAnnotator: Double?, intraAnnotator: Double?
+        package let mice: Int, scans: Int
+        package let notes: [String]
     }
 
-    public let rows: [Row]
+    package let rows: [Row]
 
     static func sampleSD(_ v: [Double]) -> Double? {
         guard v.count >= 2 else { return nil }
@@ -33,7 +33,7 @@ public struct VolumeVariability {
         return (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot()
     }
 
-    public init(records: [Record]) {
+    package init(records: [Record]) {
         var organs: [String] = [], seenOrgans = Set<String>()
         for r in records where seenOrgans.insert(r.organ).inserted { organs.append(r.organ) }
         // Every (mouse, time point, annotator) that has any organ: an organ absent there is missing.
@@ -73,7 +73,7 @@ public struct VolumeVariability {
         }
     }
 
-    public func csv() -> String {
+    package func csv() -> String {
         let header = "organ,mean_mm3,inter_subject_sd_mm3,inter_subject_percent,inter_annotator_sd_mm3,inter_annotator_percent,"
             + "intra_annotator_sd_mm3,intra_annotator_percent,mice,scans,notes"
         func cells(_ sd: Double?, _ mean: Double) -> String {

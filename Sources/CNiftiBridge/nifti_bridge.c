@@ -1,6 +1,7 @@
 /* nifti_bridge.c - libnifti (Debian libnifti-dev, NIfTI-1/-2, Analyze, .gz) for aimos. */
 #include "nifti_bridge.h"
 
+#include <math.h>
 #include <nifti2_io.h>
 #include <stdio.h>
 #include <zlib.h>
@@ -41,6 +42,102 @@ static long long gzip_recorded_size(const char *path) {
         size = (long long)t[0] | (long long)t[1] << 8 | (long long)t[2] << 16 | (long long)t[3] << 24;
     fclose(f);
     return size;
+}
+
+/* IEEE values stored in the header's byte order. */
+static double read_double(const unsigned char *p, int little) {
+    unsigned long long v = 0;
+    for (int b = 0; b < 8; b++) v |= (unsigned long long)p[little ? b : 7 - b] << (8 * b);
+    double d;
+    memcpy(&d, &v, sizeof d);
+    return d;
+}
+
+static double read_float(const unsigned char *p, int little) {
+    uint32_t v = 0;
+    for (int b = 0; b < 4; b++) v |= (uint32_t)p[little ? b : 3 - b] << (8 * b);
+    float f;
+    memcpy(&f, &v, sizeof f);
+    return f;
+}
+
+static int ends_with(const char *text, const char *suffix) {
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
+/* Checks what libnifti would quietly mend or misread: a .gz name on a file that is not gzip
+ * (gzread passes such bytes through), a single-file .nii without the NIfTI magic (libnifti
+ * would read it as Analyze), and dims that are zero or negative (libnifti sets them to 1).
+ * Returns 0 when the file may be read; else fills err and returns 1. */
+static int check_header(const char *path, char *err, size_t err_size) {
+    if (ends_with(path, ".gz")) {
+        FILE *f = fopen(path, "rb");
+        unsigned char magic[2] = {0, 0};
+        size_t got = f ? fread(magic, 1, 2, f) : 0;
+        if (f) fclose(f);
+        if (f && (got != 2 || magic[0] != 0x1f || magic[1] != 0x8b)) {
+            if (err && err_size) snprintf(err, err_size, "'%s' is named .gz but is not gzip-compressed (rename it without .gz)", path);
+            return 1;
+        }
+    }
+    gzFile file = gzopen(path, "rb");
+    if (!file) return 0; /* nifti_image_read reports it */
+    unsigned char h[544];
+    memset(h, 0, sizeof h);
+    int got = gzread(file, h, sizeof h);
+    gzclose(file);
+    if (got < 348) return 0; /* too short for any header: nifti_image_read reports it */
+    const int32_t size_native = (int32_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
+    const int little = size_native == 348 || size_native == 540;
+    const int32_t size = little ? size_native : (int32_t)(h[3] | h[2] << 8 | h[1] << 16 | (uint32_t)h[0] << 24);
+    if (size != 348 && size != 540) return 0; /* not a header nifti_image_read knows: it reports it */
+    const int nifti2 = size == 540;
+    const int single_file = ends_with(path, ".nii") || ends_with(path, ".nii.gz");
+    const unsigned char *magic = nifti2 ? h + 4 : h + 344;
+    if (single_file && !(magic[0] == 'n' && (magic[1] == '+') && (magic[2] == '1' || magic[2] == '2') && magic[3] == 0)) {
+        if (err && err_size) snprintf(err, err_size, "'%s' is not a NIfTI file: its magic is not \"n+1\" or \"n+2\"", path);
+        return 1;
+    }
+    /* dim[0..7]: int16 at byte 40 (NIfTI-1, Analyze) or int64 at byte 16 (NIfTI-2). */
+    long long dim[8];
+    for (int i = 0; i < 8; i++) {
+        if (nifti2) {
+            unsigned long long v = 0;
+            for (int b = 0; b < 8; b++) v |= (unsigned long long)h[16 + 8 * i + (little ? b : 7 - b)] << (8 * b);
+            dim[i] = (long long)v;
+        } else {
+            const unsigned char *p = h + 40 + 2 * i;
+            dim[i] = (int16_t)(little ? (p[0] | p[1] << 8) : (p[1] | p[0] << 8));
+        }
+    }
+    if (dim[0] < 1 || dim[0] > 7) {
+        if (err && err_size) snprintf(err, err_size, "'%s' has dim[0] = %lld; it must be 1 to 7", path, dim[0]);
+        return 1;
+    }
+    for (int i = 1; i <= dim[0]; i++) {
+        if (dim[i] < 1) {
+            if (err && err_size) snprintf(err, err_size, "'%s' has dim[%d] = %lld; every dimension must be at least 1", path, i, dim[i]);
+            return 1;
+        }
+    }
+    /* scl_slope and scl_inter (float at 112, 116; NIfTI-2: double at 176, 184). libnifti sets
+     * non-finite ones to 0 ("unscaled"). NaN slope does mean unscaled (nibabel writes it so);
+     * an infinite slope, or a non-finite intercept with a real slope, is refused instead. */
+    double slope, inter;
+    if (nifti2) {
+        slope = read_double(h + 176, little);
+        inter = read_double(h + 184, little);
+    } else {
+        slope = read_float(h + 112, little);
+        inter = read_float(h + 116, little);
+    }
+    if (isinf(slope) || (slope != 0 && !isnan(slope) && !isfinite(inter))) {
+        if (err && err_size)
+            snprintf(err, err_size, "'%s' has scl_slope = %g and scl_inter = %g; a scaled file needs both finite", path, slope, inter);
+        return 1;
+    }
+    return 0;
 }
 
 /* Refuses, from the header alone, a file whose dims claim more voxel data than the file holds
@@ -89,7 +186,7 @@ static int check_claimed_size(const char *path, char *err, size_t err_size) {
 
 nb_image *nb_read(const char *path, char *err, size_t err_size) {
     nifti_set_debug_level(0); /* errors are reported through err, not stderr */
-    if (check_claimed_size(path, err, err_size)) return NULL;
+    if (check_header(path, err, err_size) || check_claimed_size(path, err, err_size)) return NULL;
     nifti_image *nim = nifti_image_read(path, 1);
     if (!nim) {
         set_error(err, err_size, "cannot read '%s' as NIfTI/Analyze (missing, truncated or not a NIfTI file)", path);
@@ -131,14 +228,9 @@ int nb_bytes_per_voxel(const nb_image *image) { return image->nim->nbyper; }
 double nb_scl_slope(const nb_image *image) { return image->nim->scl_slope; }
 double nb_scl_inter(const nb_image *image) { return image->nim->scl_inter; }
 int nb_xyz_units(const nb_image *image) { return image->nim->xyz_units; }
-int nb_nifti_type(const nb_image *image) { return image->nim->nifti_type; }
 const void *nb_data(const nb_image *image) { return image->nim->data; }
 int64_t nb_voxel_count(const nb_image *image) { return image->nim->nvox; }
-int nb_intent_code(const nb_image *image) { return image->nim->intent_code; }
-double nb_cal_max(const nb_image *image) { return image->nim->cal_max; }
-const char *nb_descrip(const nb_image *image) { return image->nim->descrip; }
 const char *nb_extension_text(const nb_image *image) { return image->extension_text; }
-int nb_is_nifti2(const nb_image *image) { return image->is_nifti2; }
 
 int nb_geometry(const nb_image *image, double qform[16], double sform[16], int *qform_code,
                 int *sform_code, double pixdim[8]) {

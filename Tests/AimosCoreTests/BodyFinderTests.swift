@@ -46,7 +46,7 @@ final class BodyFinderTests: XCTestCase {
         try phantom.values.withUnsafeBytes { bytes in
             let volume = try VoxelVolume(data: bytes.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue,
                                          dims: phantom.dims.map(Int64.init), spacing: [spacing, spacing, spacing])
-            return BodyFinder.find(volume)
+            return try BodyFinder.find(volume)
         }
     }
 
@@ -69,7 +69,7 @@ final class BodyFinderTests: XCTestCase {
             }
         }
         let outcome = try values.withUnsafeBytes { bytes in
-            BodyFinder.find(try VoxelVolume(data: bytes.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue,
+            try BodyFinder.find(VoxelVolume(data: bytes.baseAddress, dtypeRaw: VoxelVolume.DType.float32.rawValue,
                                             dims: dims.map(Int64.init), spacing: [spacing, spacing, spacing]))
         }
         XCTAssertEqual(outcome.animals.count, 1, "\(outcome.animals.map(\.box))")

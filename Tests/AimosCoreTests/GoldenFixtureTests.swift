@@ -31,7 +31,12 @@ final class GoldenFixtureTests: XCTestCase {
         let aimos = spec["aimos"]!
         let modelFile: SafeTensorsFile
         if spec["weights"]?.stringValue == "file" {
-            modelFile = try SafeTensorsFile(path: fixtureURL(spec["model"]!.stringValue!).path)
+            let name = spec["model"]!.stringValue!
+            if let derived = try TestWeights.derivedModel(name, base: SafeTensorsFile(path: fixtureURL(TestWeights.derivedBase).path)) {
+                modelFile = try SafeTensorsFile(bytes: derived)
+            } else {
+                modelFile = try SafeTensorsFile(path: fixtureURL(name).path)
+            }
         } else {
             let architecture = UNetArchitecture.named(aimos["architecture"]!.stringValue!)!
             let json = try ModelMetadata(json: encode(aimos))

@@ -83,4 +83,34 @@ enum TestWeights {
         let tensors = shapes(architecture, outputChannels: outputChannels).map { ($0.0, $0.1, tensor($0.0, shape: $0.1)) }
         return safetensors(tensors, metadata: ["aimos": metadataJSON])
     }
+
+    /// The Unet64 models that aimos-make-golden-fixtures writes as variants of one committed file
+    /// (unet64_c3_s32_f32): the same weights at input size 256, and ensembles whose member m has
+    /// its conv weights scaled by 1 + 0.1 m (in float32, as the tool does). Built here rather
+    /// than committed (4.7 MB). nil for any other name.
+    static let derivedBase = "unet64_c3_s32_f32.safetensors"
+
+    static func derivedModel(_ name: String, base: SafeTensorsFile) throws -> [UInt8]? {
+        let members: Int, inputSize: Int
+        switch name {
+        case "unet64_c3_s256_f32.safetensors": (members, inputSize) = (1, 256)
+        case "unet64_c3_s32_f32_x2.safetensors": (members, inputSize) = (2, 32)
+        case "unet64_c3_s32_f32_x3.safetensors": (members, inputSize) = (3, 32)
+        default: return nil
+        }
+        let metadata = base.metadata["aimos"]!
+            .replacingOccurrences(of: "\"input_size\": 32", with: "\"input_size\": \(inputSize)")
+            .replacingOccurrences(of: "\"ensemble_members\": 1", with: "\"ensemble_members\": \(members)")
+        var tensors: [(String, [Int], [Float])] = []
+        for m in 0..<members {
+            let scale = Float(1 + 0.1 * Double(m))
+            for key in base.tensorNames where !key.hasSuffix("num_batches_tracked") {
+                let info = base.tensors[key]!
+                var values = try base.floats(info)
+                if m > 0 && key.hasSuffix("conv.weight") { values = values.map { $0 * scale } }
+                tensors.append((members > 1 ? "member\(m).\(key)" : key, info.shape, values))
+            }
+        }
+        return safetensors(tensors, metadata: ["aimos": metadata, "format": "pt"])
+    }
 }

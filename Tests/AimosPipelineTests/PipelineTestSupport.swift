@@ -52,3 +52,29 @@ enum Support {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// Header fields of an uncompressed .nii file that aimos wrote (little-endian), read from its
+/// bytes: the tests' own reader, so the shipped NIfTI bridge carries no test-only functions.
+struct RawNiftiHeader {
+    let isNifti2: Bool
+    let intentCode: Int
+    let calMax: Double
+    let descrip: String
+
+    init(path: String) throws {
+        let b = try FileBytes.read(path: path)
+        func int32(_ o: Int) -> Int { Int(Int32(bitPattern: UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24)) }
+        func int16(_ o: Int) -> Int { Int(Int16(bitPattern: UInt16(b[o]) | UInt16(b[o + 1]) << 8)) }
+        func text(_ o: Int, _ n: Int) -> String { String(decoding: b[o..<o + n].prefix { $0 != 0 }, as: UTF8.self) }
+        isNifti2 = int32(0) == 540
+        if isNifti2 {  // NIfTI-2: cal_max double at 192, descrip at 240, intent_code int32 at 504
+            calMax = b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 192, as: Double.self) }
+            descrip = text(240, 80)
+            intentCode = int32(504)
+        } else {  // NIfTI-1: intent_code int16 at 68, cal_max float at 124, descrip at 148
+            calMax = Double(b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 124, as: Float.self) })
+            descrip = text(148, 80)
+            intentCode = int16(68)
+        }
+    }
+}

@@ -338,7 +338,7 @@ int main(int argc, char **argv) {
     expect_error(aimos_segment(model, &dv, NULL, &result), AIMOS_ERROR_INVALID_ARGUMENT, "(x=1, y=1, z=1)", "Inf voxel");
     aimos_options o;
     o = published_options(); o.slice_axis = 3;
-    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice_axis is 3", "bad axis");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "slice axis 3 is not 0, 1 or 2", "bad axis");
     aimos_options_init(&o); o.threads = -1;
     expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "thread count -1", "bad threads");
     aimos_options_init(&o); o.struct_size = 4;
@@ -439,7 +439,7 @@ int main(int argc, char **argv) {
     expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "crop is 5", "bad crop");
     aimos_options_init(&o);
     o.slice_axis = 1;
-    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "AIMOS_ORIENTATION_NONE", "axis with auto");
+    expect_error(aimos_segment(model, &volume, &o, &result), AIMOS_ERROR_INVALID_ARGUMENT, "only with orientation none", "axis with auto");
 
     /* Probabilities kept, slice axis explicit, one thread, progress reported for every slice. */
     progress_log log = {0, 0, 0, 0, 1};

@@ -34,3 +34,8 @@ if command -v valgrind >/dev/null; then
 else
     echo "valgrind not installed: leak check skipped" >&2
 fi
+
+# Allocation failure anywhere: a clean AIMOS_ERROR_OUT_OF_MEMORY under a swept address-space limit.
+cc -std=c99 -Wall -Wextra -Werror -O1 -I"$root/include" "$root/Tests/c/oom_test.c" -L"$lib" -laimos -Wl,-rpath,"$lib" \
+   -o "$build/oom_test"
+"$build/oom_test" "$fixtures/unet64_c3_s32_f32.safetensors"

@@ -7,10 +7,10 @@ import Glibc
 /// chosen from the CPU's features at run time, or the reference (im2col + OpenBLAS sgemm,
 /// kept for tests to compare against). The default is the best path this CPU supports;
 /// AIMOS_CPU_KERNELS=generic|avx2|avx512|reference forces one (for tests and benchmarks).
-public enum CPUKernelPath: String, CaseIterable {
+package enum CPUKernelPath: String, CaseIterable {
     case reference, generic, avx2, avx512
 
-    public static let environmentVariable = "AIMOS_CPU_KERNELS"
+    package static let environmentVariable = "AIMOS_CPU_KERNELS"
 
     /// The kernel table of an own-kernel path; nil for the reference or where this CPU lacks it.
     var table: UnsafePointer<aimk_kernels>? {
@@ -22,24 +22,24 @@ public enum CPUKernelPath: String, CaseIterable {
         }
     }
 
-    public var isSupported: Bool { self == .reference || table != nil }
+    package var isSupported: Bool { self == .reference || table != nil }
 
     /// Throws UNSUPPORTED, naming the path and this CPU, when this CPU cannot run the path.
-    public func requireSupported() throws {
+    package func requireSupported() throws {
         guard isSupported else {
             throw AimosError(.unsupported, "the \(rawValue) kernels do not run on this CPU (\(Self.cpuDescription))")
         }
     }
 
     /// The paths this CPU can run, reference first.
-    public static var supported: [CPUKernelPath] { allCases.filter(\.isSupported) }
+    package static var supported: [CPUKernelPath] { allCases.filter(\.isSupported) }
 
     /// The fastest supported path.
-    public static var best: CPUKernelPath { [.avx512, .avx2].first(where: \.isSupported) ?? .generic }
+    package static var best: CPUKernelPath { [.avx512, .avx2].first(where: \.isSupported) ?? .generic }
 
     /// The path AIMOS_CPU_KERNELS asks for ("" or "auto": the best); an unknown or unsupported
     /// value is an error naming it.
-    public static func fromEnvironment() throws -> CPUKernelPath {
+    package static func fromEnvironment() throws -> CPUKernelPath {
         guard let raw = getenv(environmentVariable).map({ String(cString: $0) }), !raw.isEmpty, raw != "auto" else {
             return best
         }
@@ -53,7 +53,7 @@ public enum CPUKernelPath: String, CaseIterable {
     }
 
     /// The CPU's brand string and the features the paths need, e.g. "AMD EPYC; avx2+fma, avx512".
-    public static var cpuDescription: String {
+    package static var cpuDescription: String {
         var buffer = [CChar](repeating: 0, count: 64)
         aimk_cpu_brand(&buffer, Int32(buffer.count))
         let brand = String(cString: buffer)
@@ -81,7 +81,7 @@ private extension String {
 extension CPUKernelPath {
     /// The machine's fp32 peak on `threads` threads, measured: independent multiply-adds on
     /// this path's vectors (the best own path's for the reference), for about `seconds`.
-    public static func measuredPeakGFLOPs(path: CPUKernelPath, threads: Int, seconds: Double = 0.3) -> Double {
+    package static func measuredPeakGFLOPs(path: CPUKernelPath, threads: Int, seconds: Double = 0.3) -> Double {
         guard let table = (path.table ?? best.table)?.pointee else { return 0 }
         // Calibrate one thread's iteration count to the time asked for.
         var iterations = 1 << 20

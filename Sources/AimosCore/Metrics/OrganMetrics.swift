@@ -9,25 +9,25 @@
 /// - both volumes in mm3 and the signed relative volume error in %.
 /// Distances, displacement and volume error are NaN where a mask (for the error: the
 /// reference) is empty.
-public struct OrganMetrics: Equatable {
-    public var dice: Double
-    public var hd50MM: Double
-    public var hd95MM: Double
-    public var centerOfMassMM: Double
-    public var referenceMM3: Double
-    public var predictionMM3: Double
-    public var volumeErrorPercent: Double
+package struct OrganMetrics: Equatable {
+    package var dice: Double
+    package var hd50MM: Double
+    package var hd95MM: Double
+    package var centerOfMassMM: Double
+    package var referenceMM3: Double
+    package var predictionMM3: Double
+    package var volumeErrorPercent: Double
 
-    public static let diceEpsilon = 1e-5
+    package static let diceEpsilon = 1e-5
 
     /// The paper's Dice from the voxel counts.
-    public static func dice(truePositives tp: Int, falsePositives fp: Int, falseNegatives fn: Int) -> Double {
+    package static func dice(truePositives tp: Int, falsePositives fp: Int, falseNegatives fn: Int) -> Double {
         (2 * Double(tp) + diceEpsilon) / (2 * Double(tp) + Double(fp) + Double(fn) + diceEpsilon)
     }
 
     /// Metrics of the masks `prediction(i)` and `reference(i)` over a grid of `dims` voxels
     /// (x fastest) with voxel size `spacing` (mm).
-    public static func compare(dims: [Int], spacing: [Double], prediction: (Int) -> Bool, reference: (Int) -> Bool) -> OrganMetrics {
+    package static func compare(dims: [Int], spacing: [Double], prediction: (Int) -> Bool, reference: (Int) -> Bool) -> OrganMetrics {
         var tp = 0, fp = 0, fn = 0
         var comP = SIMD3<Double>(), comR = SIMD3<Double>()
         var lowest = SIMD3(dims[0], dims[1], dims[2]), highest = SIMD3(-1, -1, -1)

@@ -1,18 +1,18 @@
 /// A convolution with BatchNorm folded in at load time:
 /// relu?(W' * x + b') with W' = W * gamma / sqrt(var + eps) and b' = beta - mean * gamma / sqrt(var + eps).
 /// Weights are row-major [outChannels][inChannels * k * k] (PyTorch's own order).
-public struct ConvLayer {
-    public let inChannels: Int
-    public let outChannels: Int
-    public let kernelSize: Int
-    public let weights: [Float]
-    public let bias: [Float]
-    public let relu: Bool
+package struct ConvLayer {
+    package let inChannels: Int
+    package let outChannels: Int
+    package let kernelSize: Int
+    package let weights: [Float]
+    package let bias: [Float]
+    package let relu: Bool
 
     /// The published ConvBnRelu2d uses BatchNorm2d(eps=1e-4).
-    public static let batchNormEpsilon: Double = 1e-4
+    package static let batchNormEpsilon: Double = 1e-4
 
-    public init(inChannels: Int, outChannels: Int, kernelSize: Int, weights: [Float], bias: [Float], relu: Bool) {
+    package init(inChannels: Int, outChannels: Int, kernelSize: Int, weights: [Float], bias: [Float], relu: Bool) {
         precondition(weights.count == inChannels * outChannels * kernelSize * kernelSize && bias.count == outChannels)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -23,7 +23,7 @@ public struct ConvLayer {
     }
 
     /// Folds an eval-mode BatchNorm into a bias-free convolution (in double, rounded once).
-    public static func foldingBatchNorm(inChannels: Int, outChannels: Int, kernelSize: Int, weights: [Float],
+    package static func foldingBatchNorm(inChannels: Int, outChannels: Int, kernelSize: Int, weights: [Float],
                                         gamma: [Float], beta: [Float], mean: [Float], variance: [Float]) -> ConvLayer {
         let perOutput = inChannels * kernelSize * kernelSize
         var folded = [Float](repeating: 0, count: weights.count)

@@ -104,6 +104,9 @@ void aimk_pack_direct_3x3(const float *weights, int in_channels, int out_channel
  *  (U = G g G^T, in double) for conv3x3_winograd: [36][out/16][in][16 out]. */
 void aimk_pack_winograd_3x3(const float *weights, int in_channels, int out_channels, float *packed);
 
+/* Whether `bytes` can be allocated now (allocated and freed at once); memory_probe.c. */
+int aimk_can_allocate(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,7 +21,6 @@ int nb_bytes_per_voxel(const nb_image *image);
 double nb_scl_slope(const nb_image *image);
 double nb_scl_inter(const nb_image *image);
 int nb_xyz_units(const nb_image *image);
-int nb_nifti_type(const nb_image *image);              /* NIFTI_FTYPE_* */
 const void *nb_data(const nb_image *image);
 int64_t nb_voxel_count(const nb_image *image);
 
@@ -38,12 +37,7 @@ int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim
  * (row-major), codes, pixdim[0..7], xyz_units. Returns 0, or -1 if unreadable. */
 int nb_geometry(const nb_image *image, double qform[16], double sform[16], int *qform_code,
                 int *sform_code, double pixdim[8]);
-int nb_intent_code(const nb_image *image);
-double nb_cal_max(const nb_image *image);
-const char *nb_descrip(const nb_image *image);
 /* Text of the first extension (NUL-terminated copy owned by the image), or NULL. */
 const char *nb_extension_text(const nb_image *image);
-/* Whether the file's header is NIfTI-2 (sizeof_hdr 540). */
-int nb_is_nifti2(const nb_image *image);
 
 #endif

@@ -142,7 +142,11 @@ def main():
                         tensors[prefix + k] = v
                     if k.endswith("running_var"):
                         tensors[prefix + k.replace("running_var", "num_batches_tracked")] = np.array(7, np.int64)
-            safetensors_io.write(os.path.join(args.out, model_file), tensors, {"aimos": json.dumps(meta), "format": "pt"})
+            # The input-size-256 and ensemble variants of the F32 model are rebuilt by the Swift
+            # tests from unet64_c3_s32_f32 (TestWeights.derivedModel), so they are not committed.
+            derived = storage == "F32" and not uncertainty and (members > 1 or size != 32)
+            if not derived:
+                safetensors_io.write(os.path.join(args.out, model_file), tensors, {"aimos": json.dumps(meta), "format": "pt"})
         nets = [build_net(arch, channels, w) for w in weight_sets]
         volume = synthetic_volume(dims, dtype, seed, flat, axis)
         labels, probabilities, heat, inputs, logits = reference.segment(volume, nets, classes, size, axis, uncertainty)

@@ -1,0 +1,165 @@
+"""Hostile model, metadata and NIfTI files, built from one valid model fixture: the cases issue 13
+lists (truncated anywhere, header length beyond the file or absurd, malformed or deeply nested
+JSON, missing or extra tensors, wrong shapes or dtypes, overlapping or out-of-range offsets,
+unknown architecture, no or too many classes, metadata that is not UTF-8; NIfTI with bad magic,
+truncated data, zero/negative/overflowing dims, unsupported datatypes, NaN scale, fake .gz, huge
+extensions). Each case names the aimos status it must get and a word of its message.
+
+Used twice: make_seeds.py writes the cases as the fuzzers' seed corpora (Tests/fuzz/corpus), and
+test_untrusted_inputs.py loads each through the C ABI and checks its status and message.
+"""
+import gzip
+import json
+import struct
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_FIXTURE = ROOT / "Tests/AimosCoreTests/Fixtures/unet64_c4_s32_f16.safetensors"
+
+OK, INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY = 0, 1, 2, 3, 4, 5
+
+
+def _split(model: bytes):
+    length = struct.unpack("<Q", model[:8])[0]
+    return json.loads(model[8:8 + length]), model[8 + length:]
+
+
+def _join(header: dict, data: bytes) -> bytes:
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def _with_metadata(header: dict, data: bytes, **changes) -> bytes:
+    header = json.loads(json.dumps(header))
+    meta = json.loads(header["__metadata__"]["aimos"])
+    for key, value in changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    header["__metadata__"]["aimos"] = json.dumps(meta)
+    return _join(header, data)
+
+
+def model_cases():
+    """(name, bytes, status, word in the message) for aimos_load_model."""
+    model = MODEL_FIXTURE.read_bytes()
+    header, data = _split(model)
+    first = next(k for k in header if k != "__metadata__")
+    length = struct.unpack("<Q", model[:8])[0]
+    cases = [
+        ("valid", model, OK, ""),
+        ("empty", b"", FORMAT, "not a safetensors file"),
+        ("length_only", model[:8], FORMAT, "header"),
+        ("header_cut", model[:8 + length // 2], FORMAT, "header"),
+        ("data_cut", model[:8 + length + len(data) // 3], FORMAT, "data_offsets"),
+        ("last_byte_cut", model[:-1], FORMAT, "data_offsets"),
+        ("length_beyond_file", struct.pack("<Q", len(model)) + model[8:], FORMAT, "header"),
+        ("length_absurd", struct.pack("<Q", 2 ** 64 - 1) + model[8:], FORMAT, "header"),
+        ("json_malformed", struct.pack("<Q", 5) + b"{\"a\":" + data, FORMAT, "JSON"),
+        ("json_nested", _join_raw(b"[" * 100000 + b"]" * 100000), FORMAT, "nesting"),
+        ("json_not_object", _join_raw(b"[1, 2, 3]"), FORMAT, "JSON object"),
+        ("no_metadata", _join({k: v for k, v in header.items() if k != "__metadata__"}, data), FORMAT, "no 'aimos' entry"),
+        ("metadata_not_json", _join({**header, "__metadata__": {"aimos": "{architecture"}}, data), FORMAT, "metadata"),
+        ("metadata_not_utf8", _join_raw(json.dumps({**header, "__metadata__": {"aimos": "@@"}}).encode()
+                                        .replace(b'"@@"', b'"\xff\xfe"')), FORMAT, "UTF-8"),
+        ("unknown_architecture", _with_metadata(header, data, architecture="Unet99"), UNSUPPORTED, "Unet99"),
+        ("no_classes", _with_metadata(header, data, classes=[]), UNSUPPORTED, "classes"),
+        ("one_class", _with_metadata(header, data, classes=["background"]), UNSUPPORTED, "classes"),
+        ("too_many_classes", _with_metadata(header, data, classes=[f"organ{i}" for i in range(300)]), UNSUPPORTED, "classes"),
+        ("classes_not_strings", _with_metadata(header, data, classes=[1, 2, 3, 4]), FORMAT, "classes"),
+        ("input_size_absurd", _with_metadata(header, data, input_size=2 ** 40), FORMAT, "input_size"),
+        ("input_size_negative", _with_metadata(header, data, input_size=-32), FORMAT, "input_size"),
+        ("ensemble_absurd", _with_metadata(header, data, ensemble_members=10 ** 9), FORMAT, "ensemble"),
+        ("missing_tensor", _join({k: v for k, v in header.items() if k != first}, data), FORMAT, "missing tensor"),
+        ("extra_tensor", _join({**header, "surplus.weight": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}}, data),
+         FORMAT, "surplus.weight"),
+        ("wrong_shape", _join({**header, first: {**header[first], "shape": [32, 1, 3, 2]}}, data), FORMAT, "shape"),
+        ("integer_dtype", _join({**header, first: {**header[first], "dtype": "I8", "data_offsets": [0, 288]}}, data),
+         UNSUPPORTED, "I8"),
+        ("unknown_dtype", _join({**header, first: {**header[first], "dtype": "Q7"}}, data), UNSUPPORTED, "Q7"),
+        ("dtype_size_mismatch", _join({**header, first: {**header[first], "dtype": "F32"}}, data), FORMAT, first),
+        ("offsets_overlap", _join({**header, first: {**header[first], "data_offsets": [0, 576]},
+                                   _second(header, first): {**header[_second(header, first)], "data_offsets": [0, 64]}}, data),
+         FORMAT, "data_offsets"),
+        ("offsets_out_of_range", _join({**header, first: {**header[first], "data_offsets": [len(data), len(data) + 576]}}, data),
+         FORMAT, "data_offsets"),
+        ("offsets_reversed", _join({**header, first: {**header[first], "data_offsets": [576, 0]}}, data), FORMAT, "data_offsets"),
+        ("offsets_huge", _join({**header, first: {**header[first], "data_offsets": [2 ** 62, 2 ** 62 + 576]}}, data),
+         FORMAT, "data_offsets"),
+        ("shape_overflow", _join({**header, first: {**header[first], "shape": [2 ** 32, 2 ** 32, 2 ** 32, 1]}}, data),
+         FORMAT, "shape"),
+    ]
+    return cases
+
+
+def _join_raw(text: bytes) -> bytes:
+    return struct.pack("<Q", len(text)) + text
+
+
+def _second(header: dict, first: str) -> str:
+    return next(k for k in header if k not in ("__metadata__", first))
+
+
+def _nifti1(dims, datatype=4, bitpix=16, slope=1.0, inter=0.0, magic=b"n+1\0", vox_offset=352.0, extension=None):
+    """A NIfTI-1 header (348 bytes), the 4-byte extension flag and an optional extension."""
+    h = bytearray(348)
+    struct.pack_into("<i", h, 0, 348)
+    struct.pack_into("<8h", h, 40, *(list(dims) + [1] * (8 - len(dims))))
+    struct.pack_into("<hh", h, 70, datatype, bitpix)
+    struct.pack_into("<8f", h, 76, 1, 1, 1, 1, 1, 1, 1, 1)
+    struct.pack_into("<f", h, 108, vox_offset)
+    struct.pack_into("<ff", h, 112, slope, inter)
+    h[344:348] = magic
+    if extension is None:
+        return bytes(h) + b"\0\0\0\0"
+    return bytes(h) + b"\1\0\0\0" + extension
+
+
+def nifti_cases():
+    """(name, bytes, suffix, status, word) for aimos_segment_nifti's reader."""
+    good = _nifti1([3, 4, 3, 2]) + struct.pack("<24h", *range(24))
+    huge_ext = struct.pack("<ii", 2 ** 31 - 16, 4)  # an extension claiming 2 GiB
+    return [
+        ("valid", good, ".nii", OK, ""),
+        ("valid_gz", gzip.compress(good), ".nii.gz", OK, ""),
+        ("bad_magic", good[:344] + b"xyz\0" + good[348:], ".nii", FORMAT, "magic"),
+        ("header_cut", good[:200], ".nii", FORMAT, ""),
+        ("data_cut", good[:-10], ".nii", FORMAT, ""),
+        ("zero_dim", _nifti1([3, 4, 0, 2]) + b"\0" * 48, ".nii", FORMAT, "dim"),
+        ("negative_dim", _nifti1([3, 4, -3, 2]) + b"\0" * 48, ".nii", FORMAT, "dim"),
+        ("overflowing_dims", _nifti1([7, 32767, 32767, 32767, 32767, 32767, 32767, 32767]) + b"\0" * 48, ".nii", FORMAT, ""),
+        ("dims_beyond_memory", _nifti1([3, 30000, 30000, 30000]) + b"\0" * 48, ".nii", FORMAT, ""),
+        ("unsupported_datatype", _nifti1([3, 4, 3, 2], datatype=1536, bitpix=128) + b"\0" * 384, ".nii", UNSUPPORTED, "datatype"),
+        ("complex_datatype", _nifti1([3, 4, 3, 2], datatype=32, bitpix=64) + b"\0" * 192, ".nii", UNSUPPORTED, "datatype"),
+        # NaN scl_slope reads as unscaled (as nibabel reads it); infinite scaling is refused.
+        ("nan_slope", _nifti1([3, 4, 3, 2], slope=float("nan")) + struct.pack("<24h", *range(24)), ".nii", OK, ""),
+        ("inf_slope", _nifti1([3, 4, 3, 2], slope=float("inf")) + struct.pack("<24h", *range(24)), ".nii", FORMAT, "scl_slope"),
+        ("inf_intercept_scaled", _nifti1([3, 4, 3, 2], slope=2.0, inter=float("-inf")) + struct.pack("<24h", *range(24)), ".nii",
+         FORMAT, "scl_inter"),
+        ("inf_intercept", _nifti1([3, 4, 3, 2], inter=float("inf")) + struct.pack("<24h", *range(24)), ".nii", FORMAT, "scl_inter"),
+        ("fake_gzip", good, ".nii.gz", FORMAT, "gzip"),
+        ("gzip_cut", gzip.compress(good)[:40], ".nii.gz", FORMAT, ""),
+        # An extension claiming more bytes than the file holds: libnifti skips it; the data read.
+        ("huge_extension", _nifti1([3, 4, 3, 2], extension=huge_ext, vox_offset=360.0) + struct.pack("<24h", *range(24)),
+         ".nii", OK, ""),
+        ("vox_offset_beyond_file", _nifti1([3, 4, 3, 2], vox_offset=1e9) + struct.pack("<24h", *range(24)), ".nii", FORMAT, ""),
+        ("not_nifti_at_all", b"\x89PNG\r\n\x1a\n" + b"\0" * 400, ".nii", FORMAT, ""),
+    ]
+
+
+def metadata_cases():
+    """Metadata JSON texts (the fuzzer's metadata seeds): valid ones and near misses."""
+    header, _ = _split(MODEL_FIXTURE.read_bytes())
+    valid = header["__metadata__"]["aimos"].encode()
+    meta = json.loads(valid)
+    return [
+        ("valid", valid),
+        ("uncertainty_ensemble", json.dumps({**meta, "uncertainty": True, "ensemble_members": 3}).encode()),
+        ("orientation_crop", json.dumps({**meta, "orientation": "TLD", "crop": "body"}).encode()),
+        ("unknown_keys", json.dumps({**meta, "future_field": {"nested": [1, 2.5e300, None, True]}}).encode()),
+        ("escapes", json.dumps({**meta, "classes": ["back\"ground", "Br\\u00e4in", "\u2603", "x"]}).encode()),
+        ("nested", b"[" * 600 + b"]" * 600),
+        ("numbers", b'{"input_size": -0.0e-0, "a": 1e999, "b": 123456789012345678901234567890}'),
+        ("not_utf8", valid.replace(b"Brain", b"Br\xc3\x28in")),
+    ]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The Swift test suite under AddressSanitizer, and its concurrency tests under ThreadSanitizer
+# (the C ABI stress test: 16 threads segmenting with one model while others load, free and
+# misuse handles; multi-threaded segmentation and kernels). Each build has its own scratch
+# directory (.build/asan, .build/tsan). A report from either sanitizer fails the run.
+#
+# Leaks: the XCTest harness itself leaks its test-suite objects at exit, so LeakSanitizer is off
+# here; aimos's own leaks are checked by valgrind on the C ABI test (Tests/c/run.sh) and by
+# LeakSanitizer in the fuzzers (Tests/fuzz/run.sh).
+#
+# Usage: bash Tests/sanitizers/run.sh [address|thread ...]   (default: both)
+#        AIMOS_TSAN_FULL=1 ...   the whole suite under ThreadSanitizer too (slow: golden tests)
+set -euo pipefail  # pipefail: a failing swift test fails the run through the grep
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+which=${*:-address thread}
+concurrency_tests='ABIStressTests|KernelPathTests|BodyFinderTests'
+
+for sanitizer in $which; do
+    case "$sanitizer" in
+        address)
+            echo "-- swift test --sanitize=address (the whole suite)"
+            ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+                swift test --sanitize=address --scratch-path .build/asan 2>&1 | grep -v "warning: Cannot export local symbol" ;;
+        thread)
+            filter=()
+            [ "${AIMOS_TSAN_FULL:-0}" = 1 ] || filter=(--filter "$concurrency_tests")
+            echo "-- swift test --sanitize=thread ${filter[*]:-(the whole suite)}"
+            TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 \
+                swift test --sanitize=thread --scratch-path .build/tsan "${filter[@]}" 2>&1 | grep -v "warning: Cannot export local symbol" ;;
+        *) echo "unknown sanitizer '$sanitizer' (address or thread)" >&2; exit 2 ;;
+    esac
+done
+echo "sanitizer builds passed: $which"
