@@ -140,6 +140,22 @@ static int check_header(const char *path, char *err, size_t err_size) {
     return 0;
 }
 
+/* The most that deflate can expand its input (a stream of length-258 matches). */
+static const unsigned long long deflate_max_ratio = 1032;
+
+/* The decompressed length of a gzip file, counted up to `limit` bytes. */
+static unsigned long long gzip_count_upto(const char *path, unsigned long long limit) {
+    enum { chunk = 1 << 16 };
+    char *buffer = malloc(chunk);
+    gzFile file = buffer ? gzopen(path, "rb") : NULL;
+    unsigned long long total = 0;
+    int got;
+    while (file && total < limit && (got = gzread(file, buffer, chunk)) > 0) total += (unsigned long long)got;
+    if (file) gzclose(file);
+    free(buffer);
+    return total;
+}
+
 /* Refuses, from the header alone, a file whose dims claim more voxel data than the file holds
  * (libnifti would allocate the claimed size first: gigabytes for a 350-byte file) or more than
  * this machine's memory. Returns 0 when the data may be read. */
@@ -163,17 +179,25 @@ static int check_claimed_size(const char *path, char *err, size_t err_size) {
                  claimed, memory);
         refused = 2;
     } else {
+        const unsigned long long needed = offset + claimed;
         long long recorded = gzip_recorded_size(data_file);
         unsigned long long holds = 0;
         int known = 0;
-        if (recorded >= 0) {
-            /* The trailer holds the size mod 2^32: conclusive only below 4 GiB. */
-            if (offset + claimed < (1ULL << 32)) { holds = (unsigned long long)recorded; known = 1; }
-        } else {
-            struct stat st;
-            if (stat(data_file, &st) == 0 && S_ISREG(st.st_mode)) { holds = (unsigned long long)st.st_size; known = 1; }
+        struct stat st;
+        const unsigned long long file_size = stat(data_file, &st) == 0 && S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
+        if (recorded < 0) {
+            if (file_size) { holds = file_size; known = 1; }
+        } else if (needed > deflate_max_ratio * file_size + 65536) {
+            /* Deflate expands at most 1032-fold: no gzip file this small holds that much. */
+            holds = deflate_max_ratio * file_size + 65536;
+            known = 1;
+        } else if (needed >= (1ULL << 32) || (unsigned long long)recorded < needed) {
+            /* The trailer gives the last member's size mod 2^32: when it does not settle the
+             * question (4 GiB or more; several gzip members, as bgzip writes), count. */
+            holds = gzip_count_upto(data_file, needed);
+            known = 1;
         }
-        if (known && holds < offset + claimed) {
+        if (known && holds < needed) {
             snprintf(detail, sizeof detail, "its dims claim %llu bytes of voxel data after byte %llu, but the file holds %llu bytes "
                      "(truncated, or dims that do not match the data)", claimed, offset, holds);
             refused = 1;

@@ -134,6 +134,72 @@ static void *segment_in_thread(void *arg) {
     return NULL;
 }
 
+/* NULL for every pointer argument of every function, one at a time: a clean status (or the
+ * documented NULL/0/NaN answer), *out NULL where there is one, never a crash. */
+static void check_null_arguments(const char *fixtures, const char *scratch) {
+    char path[4096], out[4096];
+    snprintf(path, sizeof path, "%.4000s/unet64_c3_s32_f32.safetensors", fixtures);
+    snprintf(out, sizeof out, "%.4000s/null_check.nii.gz", scratch);
+    aimos_model *model = NULL;
+    CHECK(aimos_load_model(path, &model) == AIMOS_OK, "NULL checks: load");
+    uint8_t voxels[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    aimos_volume volume = make_volume(voxels, AIMOS_DTYPE_UINT8, 2, 2, 2, 1, 1, 1);
+    aimos_volume_0_1 old = {voxels, AIMOS_DTYPE_UINT8, {2, 2, 2}, {1, 1, 1}};
+    aimos_options options = published_options();
+    aimos_result *result = NULL;
+    CHECK(aimos_segment(model, &volume, &options, &result) == AIMOS_OK, "NULL checks: a result");
+    aimos_result *none = (aimos_result *)&passed;
+    int64_t dims[3] = {2, 2, 2};
+    char code[4];
+    aimos_layout layout;
+    layout.struct_size = sizeof layout;
+    aimos_organ_metrics metrics[1];
+    metrics[0].struct_size = sizeof metrics[0];
+    const double spacing[3] = {1, 1, 1};
+
+    aimos_options_init_sized(NULL, sizeof(aimos_options));
+    aimos_volume_init_sized(NULL, sizeof(aimos_volume));
+    CHECK(aimos_load_model(NULL, &model) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: load_model path");
+    CHECK(aimos_load_model(path, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: load_model out");
+    CHECK(aimos_segment(NULL, &volume, &options, &none) == AIMOS_ERROR_INVALID_ARGUMENT && none == NULL, "NULL: segment model");
+    none = (aimos_result *)&passed;
+    CHECK(aimos_segment(model, NULL, &options, &none) == AIMOS_ERROR_INVALID_ARGUMENT && none == NULL, "NULL: segment volume");
+    CHECK(aimos_segment(model, &volume, &options, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: segment out");
+    CHECK(aimos_segment_volume(NULL, &old, &options, &none) == AIMOS_ERROR_INVALID_ARGUMENT && none == NULL, "NULL: 0.1 model");
+    none = (aimos_result *)&passed;
+    CHECK(aimos_segment_volume(model, NULL, &options, &none) == AIMOS_ERROR_INVALID_ARGUMENT && none == NULL, "NULL: 0.1 volume");
+    CHECK(aimos_segment_volume(model, &old, &options, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: 0.1 out");
+    old.data = NULL;
+    none = (aimos_result *)&passed;
+    CHECK(aimos_segment_volume(model, &old, &options, &none) == AIMOS_ERROR_INVALID_ARGUMENT && none == NULL, "NULL: 0.1 data");
+    CHECK(aimos_segment_nifti(NULL, path, out, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: nifti model");
+    CHECK(aimos_segment_nifti(model, NULL, out, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: nifti input");
+    CHECK(aimos_segment_nifti(model, path, NULL, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: nifti output");
+    aimos_free(NULL);
+    aimos_model_free(NULL);
+    aimos_result_free(NULL);
+    CHECK(aimos_model_input_size(NULL) == 0 && aimos_model_slice_axis(NULL) == -1 && aimos_model_has_uncertainty(NULL) == -1 &&
+          aimos_model_class_count(NULL) == 0 && aimos_model_class_name(NULL, 0) == NULL, "NULL: model getters");
+    CHECK(aimos_model_orientation(NULL, code) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: orientation model");
+    CHECK(aimos_model_orientation(model, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: orientation code");
+    CHECK(aimos_result_labels(NULL) == NULL && aimos_result_probabilities(NULL, 0) == NULL && aimos_result_uncertainty(NULL) == NULL &&
+          isnan(aimos_result_volume_mm3(NULL, 0)) && aimos_result_class_count(NULL) == 0 && aimos_result_animal_count(NULL) == 0 &&
+          isnan(aimos_result_voxel_size_factor(NULL)), "NULL: result getters");
+    CHECK(aimos_result_dims(NULL, dims) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: result_dims result");
+    CHECK(aimos_result_dims(result, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: result_dims dims");
+    CHECK(aimos_result_layout(NULL, 0, &layout) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: layout result");
+    CHECK(aimos_result_layout(result, 0, NULL) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: layout layout");
+    CHECK(aimos_compare_labels(NULL, voxels, dims, spacing, metrics, 1) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: compare prediction");
+    CHECK(aimos_compare_labels(voxels, NULL, dims, spacing, metrics, 1) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: compare reference");
+    CHECK(aimos_compare_labels(voxels, voxels, NULL, spacing, metrics, 1) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: compare dims");
+    CHECK(aimos_compare_labels(voxels, voxels, dims, NULL, metrics, 1) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: compare spacing");
+    CHECK(aimos_compare_labels(voxels, voxels, dims, spacing, NULL, 1) == AIMOS_ERROR_INVALID_ARGUMENT, "NULL: compare metrics");
+    CHECK(aimos_experimental_model_kernels(NULL) == NULL, "NULL: experimental");
+    CHECK(aimos_status_string((aimos_status)-1) != NULL && aimos_last_error() != NULL && aimos_version() != NULL, "never NULL");
+    aimos_result_free(result);
+    aimos_model_free(model);
+}
+
 /* aimos_compare_labels on a case worked out by hand: a 3x3x3 cube (label 1) moved by one voxel
  * along x, and a label (2) only the reference has. */
 static void check_compare_labels(void) {
@@ -592,6 +658,7 @@ int main(int argc, char **argv) {
     free(golden.bytes);
 
     check_compare_labels();
+    check_null_arguments(argv[1], argv[2]);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -51,7 +51,7 @@ for target in $targets; do
     line="$target: ${runs:-?} runs in ${seconds} s, ${speed:-?} exec/s, ${coverage:-no coverage line} (edges, features), corpus $(ls "$work" | wc -l) inputs"
     if [ "$rc" -ne 0 ]; then
         line="$line -- FAILED (exit $rc), input kept in $artifacts"
-        grep -E "ERROR|SUMMARY|==[0-9]+==" "$log" | head -20
+        grep -m 20 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|SUMMARY|^ +#[0-9]+ " "$log" || true
         failed=1
     fi
     echo "$line" | tee -a "$summary"

@@ -21,6 +21,7 @@ import untrusted_cases as cases  # noqa: E402
 ROOT = HERE.parents[1]
 LIBRARY = Path(os.environ.get("AIMOS_LIBRARY_DIR", ROOT / ".build/release")) / "libaimos.so"
 MODEL = ROOT / "Tests/AimosCoreTests/Fixtures/unet64_c3_s32_f32.safetensors"
+FORMAT_STATUS = cases.FORMAT
 STATUS = ["AIMOS_OK", "INVALID_ARGUMENT", "IO", "FORMAT", "UNSUPPORTED", "OUT_OF_MEMORY", "CANCELLED", "INTERNAL", "MISUSE"]
 
 # One call in a fresh interpreter: prints {"status", "message"}.
@@ -81,3 +82,35 @@ def test_nifti_file(tmp_path, name, data, suffix, status, word):
         assert list(out_dir.iterdir()) == [], f"{name}: a failed run left {list(out_dir.iterdir())}"
     else:
         assert [p.name for p in out_dir.iterdir()] == ["labels.nii.gz"]
+
+
+# Many model files in one fresh interpreter: prints one status per path.
+LOAD_MANY = r"""
+import ctypes, json, sys
+lib = ctypes.CDLL(sys.argv[1])
+statuses = []
+for path in sys.argv[2:]:
+    handle = ctypes.c_void_p()
+    statuses.append(lib.aimos_load_model(path.encode(), ctypes.byref(handle)))
+    lib.aimos_model_free(handle)
+print(json.dumps(statuses))
+"""
+
+
+def test_model_truncated_anywhere(tmp_path):
+    """The valid model cut at every byte of its length field and header start, and at 48 points
+    spread over the rest: every cut is a FORMAT error (never a crash or an allocation of what the
+    header claims, under the 2 GB limit)."""
+    model = cases.MODEL_FIXTURE.read_bytes()
+    cuts = sorted(set(range(0, 24)) | {len(model) * k // 48 for k in range(1, 48)} | {len(model) - 1})
+    paths = []
+    for cut in cuts:
+        path = tmp_path / f"cut_{cut}.safetensors"
+        path.write_bytes(model[:cut])
+        paths.append(str(path))
+    command = " ".join(f"'{a}'" for a in [sys.executable, "-c", LOAD_MANY, LIBRARY] + paths)
+    done = subprocess.run(["bash", "-c", f"ulimit -v 2000000; exec {command}"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"crashed (exit {done.returncode}): {done.stderr[-2000:]}"
+    statuses = json.loads(done.stdout.strip().splitlines()[-1])
+    wrong = [(cut, STATUS[s]) for cut, s in zip(cuts, statuses) if s != FORMAT_STATUS]
+    assert wrong == [], f"cuts that did not give FORMAT: {wrong}"

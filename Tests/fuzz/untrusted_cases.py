@@ -140,6 +140,11 @@ def nifti_cases():
         ("inf_intercept", _nifti1([3, 4, 3, 2], inter=float("inf")) + struct.pack("<24h", *range(24)), ".nii", FORMAT, "scl_inter"),
         ("fake_gzip", good, ".nii.gz", FORMAT, "gzip"),
         ("gzip_cut", gzip.compress(good)[:40], ".nii.gz", FORMAT, ""),
+        # Several gzip members (as bgzip writes): the last member's size is not the file's.
+        ("gzip_members", gzip.compress(good[:200]) + gzip.compress(good[200:300]) + gzip.compress(good[300:]), ".nii.gz", OK, ""),
+        # Found by the fuzzer: a 270-byte multi-member .gz whose dims claim 14 GB.
+        ("gzip_members_claim_14gb", gzip.compress(_nifti1([3, 3000, 3000, 400], datatype=8, bitpix=32)[:200])
+         + gzip.compress(_nifti1([3, 3000, 3000, 400], datatype=8, bitpix=32)[200:]), ".nii.gz", FORMAT, "claim"),
         # An extension claiming more bytes than the file holds: libnifti skips it; the data read.
         ("huge_extension", _nifti1([3, 4, 3, 2], extension=huge_ext, vox_offset=360.0) + struct.pack("<24h", *range(24)),
          ".nii", OK, ""),
