@@ -182,7 +182,7 @@ static int check_claimed_size(const char *path, char *err, size_t err_size) {
         const unsigned long long needed = offset + claimed;
         long long recorded = gzip_recorded_size(data_file);
         unsigned long long holds = 0;
-        int known = 0;
+        int known = 0, bound_only = 0;
         struct stat st;
         const unsigned long long file_size = stat(data_file, &st) == 0 && S_ISREG(st.st_mode) ? (unsigned long long)st.st_size : 0;
         if (recorded < 0) {
@@ -190,14 +190,19 @@ static int check_claimed_size(const char *path, char *err, size_t err_size) {
         } else if (needed > deflate_max_ratio * file_size + 65536) {
             /* Deflate expands at most 1032-fold: no gzip file this small holds that much. */
             holds = deflate_max_ratio * file_size + 65536;
-            known = 1;
+            known = bound_only = 1;
         } else if (needed >= (1ULL << 32) || (unsigned long long)recorded < needed) {
             /* The trailer gives the last member's size mod 2^32: when it does not settle the
              * question (4 GiB or more; several gzip members, as bgzip writes), count. */
             holds = gzip_count_upto(data_file, needed);
             known = 1;
         }
-        if (known && holds < needed) {
+        if (known && bound_only) {
+            snprintf(detail, sizeof detail, "its dims claim %llu bytes of voxel data after byte %llu, more than a gzip file of "
+                     "%llu bytes can hold (at most %llu: truncated, or dims that do not match the data)", claimed, offset,
+                     file_size, holds);
+            refused = 1;
+        } else if (known && holds < needed) {
             snprintf(detail, sizeof detail, "its dims claim %llu bytes of voxel data after byte %llu, but the file holds %llu bytes "
                      "(truncated, or dims that do not match the data)", claimed, offset, holds);
             refused = 1;
