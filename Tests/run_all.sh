@@ -29,7 +29,7 @@ python3 -m pytest -q -rs Tests/fuzz
 for target in model metadata nifti; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
 echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI reader (${AIMOS_FUZZ_SECONDS:-60} s each)"
 bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
-echo "== Sanitizers: the Swift tests under AddressSanitizer, the concurrency tests under ThreadSanitizer"
+echo "== Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
 bash Tests/sanitizers/run.sh
 echo "== The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
 python3 -m pytest -q -rs Tests/cli
