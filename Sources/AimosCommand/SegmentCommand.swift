@@ -64,10 +64,14 @@ struct SegmentCommand: ParsableCommand {
             throw ValidationError("--voxel-size must be one size or three (x,y,z) in mm, each > 0; got '\(v)'")
         }
         // The engine's own check of the slice axis, orientation and threads, with the flags' names.
-        let choice = orientation.flatMap { try? OrientationChoice.parse($0) } ?? (sliceAxis != nil ? .none : .auto)
-        do { try SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: choice).validate() } catch let e as AimosError {
+        do { try SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: orientationChoice()).validate() } catch let e as AimosError {
             throw ValidationError("--slice-axis/--orientation/--threads: \(e.message)")
         }
+    }
+
+    /// The layout mode the flags ask for: --orientation, else none with --slice-axis, else auto.
+    func orientationChoice() throws -> OrientationChoice {
+        try orientation.map(OrientationChoice.parse) ?? (sliceAxis != nil ? .none : .auto)
     }
 
     func run() throws {
@@ -86,8 +90,7 @@ struct SegmentCommand: ParsableCommand {
         job.overwrite = overwrite
         job.computeStatistics = !quiet
         let bar = ProgressBar(quiet: quiet)
-        let choice = try orientation.map(OrientationChoice.parse) ?? (sliceAxis != nil ? OrientationChoice.none : .auto)
-        job.options = SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: choice,
+        job.options = SegmentationOptions(sliceAxis: sliceAxis, threads: threads, orientation: try orientationChoice(),
                                           crop: try crop.map(CropChoice.parse) ?? .model, progress: bar.update)
         let outcome = try job.run(model: loaded)
         for warning in outcome.warnings { fputs("aimos: warning: \(warning)\n", stderr) }

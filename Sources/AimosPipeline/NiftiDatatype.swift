@@ -1,22 +1,12 @@
 import AimosCore
 
 /// The NIfTI datatypes aimos reads (and the two it writes), in one table: the code, the name,
-/// the bytes per voxel, the engine's own voxel type when it takes such voxels as they are, and
-/// how one voxel is read.
+/// the engine's own voxel type when it takes such voxels as they are, and how one voxel is read.
 enum NiftiDatatype: Int32, CaseIterable {
     case uint8 = 2, int16 = 4, int32 = 8, float32 = 16, float64 = 64
     case int8 = 256, uint16 = 512, uint32 = 768, int64 = 1024, uint64 = 1280
 
     var name: String { String(describing: self) }
-
-    var bytesPerVoxel: Int {
-        switch self {
-        case .uint8, .int8: return 1
-        case .int16, .uint16: return 2
-        case .int32, .uint32, .float32: return 4
-        case .int64, .uint64, .float64: return 8
-        }
-    }
 
     /// The engine reads these directly (unscaled); the others are converted to float32.
     var engineType: VoxelVolume.DType? {
