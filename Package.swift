@@ -28,6 +28,11 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"),
                                  .linkedLibrary("z"), .linkedLibrary("m")]),
+        // GDCM (Debian libgdcm-dev) for DICOM series, behind a small C header of our own.
+        .target(name: "CDicomBridge",
+                cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0"])],
+                linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                                 .linkedLibrary("stdc++")]),
         // libjpeg (Debian libjpeg-dev) for the preview picture.
         .target(name: "CJpegBridge", linkerSettings: [.linkedLibrary("jpeg")]),
         // aimos's own CPU kernels (C: one source compiled per instruction set, picked at run time).
@@ -36,7 +41,7 @@ let package = Package(
         // The engine: model file, U-Net, resampling and the segmentation of a volume.
         .target(name: "AimosCore", dependencies: ["CBLAS", "CAimosKernels"]),
         // Files around the engine: NIfTI in and out, organ table, preview, label descriptions.
-        .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CJpegBridge"]),
+        .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CDicomBridge", "CJpegBridge"]),
         // The C ABI entry points (aimos_*), nothing else.
         .target(name: "AimosABI", dependencies: ["AimosCore", "AimosPipeline", "CAimosHeader"],
                 exclude: ["exports.map"],
@@ -61,5 +66,6 @@ let package = Package(
         .testTarget(name: "AimosABITests", dependencies: ["AimosABI", "CAimosHeader"]),
         .testTarget(name: "AimosPipelineTests", dependencies: ["AimosPipeline", "AimosCore", "CNiftiBridge"],
                     resources: [.copy("Fixtures")]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

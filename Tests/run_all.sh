@@ -6,6 +6,7 @@
 #   untrusted inputs (hostile model and NIfTI files; libFuzzer, bounded; ASan and TSan builds),
 #   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
+#   the DICOM tests (series written by pydicom against the NIfTI route; PET on its own grid),
 #   the Python tools' tests (converter, synthesis, training, metrics),
 #   the viewer tests (3D Slicer's core libraries and ITK open the outputs),
 #   the embedding tests (Python binding, Fiji plugin, C example, CMake install + consumers).
@@ -26,7 +27,7 @@ bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
 echo "== Untrusted inputs: hostile model and NIfTI files through the C ABI, the fuzzers' seed corpora replayed"
 python3 -m pytest -q -rs Tests/fuzz
-for target in model metadata nifti; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
+for target in model metadata nifti dicom; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
 echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI reader (${AIMOS_FUZZ_SECONDS:-60} s each)"
 bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
 echo "== Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
@@ -35,6 +36,8 @@ echo "== The command on label maps: volumes, the paper's analyses (real maps in 
 python3 -m pytest -q -rs Tests/cli
 echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
 python3 -m pytest -q -rs Tests/scan_layout
+echo "== DICOM series in (orientations, shuffled files, two series, defects, compressed, multi-frame) and signals on their own grids"
+python3 -m pytest -q -rs Tests/dicom
 echo "== Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
 python3 -m pytest -q -rs Tests/viewers
 echo "== Python tools"

@@ -70,9 +70,9 @@ extern "C" {
 /* Version of this header. aimos_version() reports the library's; they match when the
  * library and header come from one build. */
 #define AIMOS_VERSION_MAJOR 1
-#define AIMOS_VERSION_MINOR 0
+#define AIMOS_VERSION_MINOR 1
 #define AIMOS_VERSION_PATCH 0
-#define AIMOS_VERSION_STRING "1.0.0"
+#define AIMOS_VERSION_STRING "1.1.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, to compare with aimos_version_number() (the library a
  * program runs against) at run time. Since 0.3. */
 #define AIMOS_VERSION_NUMBER (AIMOS_VERSION_MAJOR * 10000 + AIMOS_VERSION_MINOR * 100 + AIMOS_VERSION_PATCH)
@@ -164,7 +164,7 @@ typedef int (*aimos_progress_fn)(void *user_data, int64_t done, int64_t total);
  * then change fields: struct_size lets later versions add fields at the end compatibly. The
  * library reads only the fields a caller's struct_size covers and takes the 0.1 behaviour for
  * the rest, so a program built against an older header keeps working unchanged; the fields of a
- * newer header than the library's are ignored. Since 0.1 (fields added in 0.2 as marked). */
+ * newer header than the library's are ignored. Since 0.1 (fields added in 0.2 and 1.1 as marked). */
 typedef struct aimos_options {
     uint32_t struct_size;       /* set by aimos_options_init; do not change */
     int32_t slice_axis;         /* default -1: the model's own axis (2, coronal, unless the model
@@ -183,6 +183,11 @@ typedef struct aimos_options {
     const double *world_matrix; /* default NULL; for AIMOS_ORIENTATION_HEADER: 16 doubles, the
                                    row-major 4x4 voxel-to-world matrix (RAS+, mm), as NIfTI's
                                    sform. Read during aimos_segment_volume only. */
+    /* Since 1.1. */
+    const char *dicom_series;   /* default NULL; for aimos_segment_nifti with a DICOM folder that
+                                   holds several series: the Series Instance UID to read (the
+                                   error message of a call without it lists them). Read during
+                                   the call only; ignored by aimos_segment. */
 } aimos_options;
 
 /* The size of aimos_options in 0.1 (its fields up to user_data), the smallest struct_size
@@ -253,7 +258,16 @@ aimos_status aimos_segment_volume(const aimos_model *model, const aimos_volume_0
  * (model not live), IO (unreadable input, existing or unwritable output), FORMAT (corrupt or
  * truncated input, a header claiming more data than the file holds), UNSUPPORTED (datatype, a
  * 4D series, an output that is not .nii/.nii.gz), OUT_OF_MEMORY, CANCELLED. A NIfTI file from
- * an untrusted source gets a status, never a crash (SECURITY.md). Since 0.1. */
+ * an untrusted source gets a status, never a crash (SECURITY.md). Since 0.1.
+ * Since 1.1, input_path may also be a DICOM series: a folder holding it (its files, not
+ * subfolders), or one (multi-frame) DICOM file; several series in one folder need
+ * options->dicom_series. Read through GDCM (every transfer syntax it decodes), planes sorted
+ * along their normal; a missing, duplicate or unevenly spaced plane is FORMAT, several series
+ * without dicom_series INVALID_ARGUMENT. The label map is NIfTI on the series' grid: voxel
+ * (column, row, plane), the patient frame (LPS) turned into RAS in the sform and qform. The
+ * series is read once in a child process (fork) before it is read in the caller's: Debian's
+ * GDCM aborts on some malformed files, and a crash there becomes AIMOS_ERROR_FORMAT instead of
+ * ending the caller (SECURITY.md). */
 aimos_status aimos_segment_nifti(const aimos_model *model, const char *input_path,
                                  const char *output_labels_path, const aimos_options *options);
 

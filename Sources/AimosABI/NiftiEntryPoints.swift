@@ -2,7 +2,7 @@ import AimosCore
 import AimosPipeline
 import CAimosHeader
 
-// C entry point for a whole NIfTI file: read, segment, write the label map.
+// C entry point for a whole scan file (NIfTI, or a DICOM series): read, segment, write the label map.
 
 @_cdecl("aimos_segment_nifti")
 public func aimos_segment_nifti(_ model: OpaquePointer?, _ inputPath: UnsafePointer<CChar>?,
@@ -24,6 +24,7 @@ public func aimos_segment_nifti(_ model: OpaquePointer?, _ inputPath: UnsafePoin
     return LastError.guarded(function) {
         var job = SegmentationJob(inputPath: String(cString: inputPath), outputPath: String(cString: outputLabelsPath))
         job.options = settings
+        job.series = ABIOptions.dicomSeries(options)
         do {
             _ = try job.run(model: handle.model)
         } catch let e as JobError {

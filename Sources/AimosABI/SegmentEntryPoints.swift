@@ -95,6 +95,14 @@ enum ABIOptions {
     /// sizeof(aimos_options) in 0.1: the smallest struct_size accepted.
     static let size0_1 = CallerStruct.size(upTo: \aimos_options.user_data)
 
+    /// options->dicom_series (1.1) when the caller's struct holds it and it is set.
+    static func dicomSeries(_ options: UnsafePointer<aimos_options>?) -> String? {
+        guard let options = options else { return nil }
+        let size = Int(options.pointee.struct_size)
+        guard size >= size0_1, CallerStruct.covers(size, \aimos_options.dicom_series) else { return nil }
+        return CallerStruct.read(options, size: size, over: aimos_options()).dicom_series.map { String(cString: $0) }
+    }
+
     /// `fileHasMatrix`: the caller segments a file, whose own qform/sform serves header mode.
     static func read(_ options: UnsafePointer<aimos_options>?, function: String, fileHasMatrix: Bool = false) -> Outcome {
         var settings = SegmentationOptions()

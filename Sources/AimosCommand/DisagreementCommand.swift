@@ -40,10 +40,10 @@ struct DisagreementCommand: ParsableCommand {
     func run() throws {
         let a = try JobError.at(.input) { try LabelMapFile(path: reference, names: map) }
         let b = try JobError.at(.input) { try LabelMapFile(path: reference2, names: reference2Map) }
-        let heat = try JobError.at(.input) { () -> NiftiScan? in
+        let heat = try JobError.at(.input) { () -> ScanImage? in
             try a.checkSameGrid(b)
             guard let path = heatmap else { return nil }
-            let scan = try NiftiScan(path: path)
+            let scan = try ScanImage(niftiPath: path)
             try a.checkSameGrid(scan, path)
             return scan
         }

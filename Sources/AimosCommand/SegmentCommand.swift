@@ -6,20 +6,24 @@ import ArgumentParser
 import Glibc
 #endif
 
-/// `aimos segment`: one command from a NIfTI scan to a label map and its companions.
+/// `aimos segment`: one command from a scan (NIfTI or a DICOM series) to a label map and its
+/// companions.
 struct SegmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segment",
-        abstract: "Segment the organs of a NIfTI scan.",
+        abstract: "Segment the organs of a scan (NIfTI, or a DICOM series).",
         discussion: """
-        Writes a uint8 label map on the scan's grid and prints the organ volumes. Exit codes: \
+        Writes a uint8 label map on the scan's grid (NIfTI; for a DICOM series with its geometry \
+        in NIfTI's RAS frame) and prints the organ volumes. Exit codes: \
         0 success, 1 usage, 2 input error, 3 model error, 4 internal error, 130 cancelled (Ctrl-C).
         """)
 
     @Option(help: "Model file (.safetensors), or a bundled model: ct (the default) or lightsheet.")
     var model: String?
-    @Option(help: "Scan: .nii, .nii.gz or .hdr/.img (NIfTI-1/-2, Analyze).")
+    @Option(help: "Scan: .nii, .nii.gz or .hdr/.img (NIfTI-1/-2, Analyze), or a folder holding a DICOM series (or one multi-frame DICOM file).")
     var input: String
+    @Option(help: ArgumentHelp("The DICOM series to read when --input holds several (its Series Instance UID; the error message lists them).", valueName: "UID"))
+    var series: String?
     @Option(help: "Label map to write (.nii or .nii.gz).")
     var output: String
     @Option(help: "Probabilities: one 4D float32 NIfTI, a volume per class.")
@@ -28,8 +32,10 @@ struct SegmentCommand: ParsableCommand {
     var uncertainty: String?
     @Option(help: "Organ table: class, voxels, mm3, mL, intensity mean/SD/median/sum (.csv or .json).")
     var volumes: String?
-    @Option(help: "A co-registered signal on the scan's grid (PET, SPECT, fluorescence): adds its statistics per organ.")
+    @Option(help: "A co-registered signal (PET, SPECT, fluorescence; NIfTI or a DICOM series) on the scan's grid or on its own grid in the same world frame (resampled trilinearly): adds its statistics per organ.")
     var signal: String?
+    @Option(name: .customLong("signal-series"), help: ArgumentHelp("The DICOM series of --signal when it holds several.", valueName: "UID"))
+    var signalSeries: String?
     @Option(help: "Preview picture (.jpg): mean projection and the richest slice with organ overlays.")
     var preview: String?
     @Option(help: ArgumentHelp("Plausibility report with no reference labels (.json or .txt): each organ found as one main piece, within adult-mouse volume ranges, in head-to-tail order; flagged organs are also printed.", valueName: "FILE"))
@@ -84,6 +90,8 @@ struct SegmentCommand: ParsableCommand {
         job.itkSnapPath = itkSnapLabels
         job.slicerPath = slicerColors
         job.signalPath = signal
+        job.series = series
+        job.signalSeries = signalSeries
         job.reportPath = report
         job.splitAnimals = splitAnimals
         job.voxelSize = voxelSize.flatMap(parsedVoxelSize)

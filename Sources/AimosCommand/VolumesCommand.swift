@@ -11,8 +11,10 @@ struct VolumesCommand: ParsableCommand {
 
     @Argument(help: "Label map (.nii, .nii.gz, .hdr/.img).")
     var labels: String
-    @Option(help: "The scan on the same grid, for intensity statistics.")
+    @Option(help: "The scan on the same grid, for intensity statistics (NIfTI, or a DICOM series folder).")
     var scan: String?
+    @Option(help: ArgumentHelp("The DICOM series of --scan when it holds several.", valueName: "UID"))
+    var series: String?
     @Option(help: "Class names, comma-separated, index 0 first. Default: from the file's aimos header extension, else label_<k>.")
     var classes: String?
     @Option(help: "Write the table here (.csv or .json) instead of printing CSV.")
@@ -21,10 +23,10 @@ struct VolumesCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let map = try JobError.at(.input) { try NiftiScan(path: labels) }
-        let intensity = try JobError.at(.input) { () -> NiftiScan? in
+        let map = try JobError.at(.input) { try ScanImage(niftiPath: labels) }
+        let intensity = try JobError.at(.input) { () -> ScanImage? in
             guard let path = scan else { return nil }
-            let s = try NiftiScan(path: path)
+            let s = try ScanImage.open(path: path, series: series)
             guard s.dims == map.dims else { throw AimosError(.invalidArgument, "'\(path)' has dims \(s.dims), the label map \(map.dims)") }
             return s
         }

@@ -1,12 +1,17 @@
 import AimosCore
 
 /// A small CSV reader for the analysis commands' inputs: a header row, then rows of cells;
-/// double-quoted cells may hold commas and doubled quotes; blank lines are skipped.
+/// double-quoted cells may hold commas and doubled quotes; blank lines are skipped, and so are
+/// comment lines (#) before the header, as the organ table's signal line.
 package struct CSVTable {
     package let header: [String]
     package let rows: [[String]]
 
-    package init(text: String, origin: String) throws {
+    package init(text whole: String, origin: String) throws {
+        var text = Substring(whole)
+        while text.hasPrefix("#") {
+            text = text[(text.firstIndex(where: \.isNewline).map { text.index(after: $0) } ?? text.endIndex)...]
+        }
         var records: [[String]] = []
         var cells: [String] = [], cell = "", quoted = false, afterQuote = false
         func endRecord() {

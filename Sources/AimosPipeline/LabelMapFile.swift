@@ -5,12 +5,12 @@ import AimosCore
 /// aimos header extension, else label_<k>.
 package struct LabelMapFile {
     package let path: String
-    package let scan: NiftiScan
+    package let scan: ScanImage
     package let map: LabelMapComparison.Map
 
     package init(path: String, names: String? = nil) throws {
         self.path = path
-        scan = try NiftiScan(path: path)
+        scan = try ScanImage(niftiPath: path)
         let values = try Self.labels(of: scan, path: path)
         let table: [Int: String]
         if let names = names {
@@ -42,7 +42,7 @@ package struct LabelMapFile {
     }
 
     /// The voxels of `scan` as labels; FORMAT naming the voxel where one is not an integer 0...255.
-    package static func labels(of scan: NiftiScan, path: String) throws -> [UInt8] {
+    package static func labels(of scan: ScanImage, path: String) throws -> [UInt8] {
         var values = [UInt8](repeating: 0, count: scan.voxelCount)
         for i in 0..<scan.voxelCount {
             let v = scan.intensity(at: i)
@@ -72,7 +72,7 @@ package struct LabelMapFile {
         try checkSameGrid(other.scan, other.path)
     }
 
-    package func checkSameGrid(_ b: NiftiScan, _ pathB: String) throws {
+    package func checkSameGrid(_ b: ScanImage, _ pathB: String) throws {
         func refuse(_ what: String) -> AimosError {
             AimosError(.invalidArgument, "'\(pathB)' is not on the grid of '\(path)': \(what)")
         }

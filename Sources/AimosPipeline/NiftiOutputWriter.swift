@@ -24,7 +24,7 @@ package enum NiftiOutputWriter {
 
     /// The label map; `layout` (the orientation and crop used) goes into the extension and,
     /// shortened to 80 characters, `descrip`.
-    package static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: NiftiScan, to path: String,
+    package static func writeLabels(_ labels: UnsafePointer<UInt8>, like scan: ScanImage, to path: String,
                                    classes: [String], architecture: String, layout: LayoutDescription? = nil) throws {
         var descrip = "aimos \(AimosInfo.version) organ labels (\(architecture)"
         if let layout = layout { descrip += ", orientation \(layout.short)" }
@@ -36,7 +36,7 @@ package enum NiftiOutputWriter {
     }
 
     /// Probability maps (one per class, each voxelCount floats) as one 4D file.
-    package static func writeProbabilities(_ maps: [UnsafeMutablePointer<Float>], like scan: NiftiScan, to path: String,
+    package static func writeProbabilities(_ maps: [UnsafeMutablePointer<Float>], like scan: ScanImage, to path: String,
                                           classes: [String]) throws {
         let n = scan.voxelCount
         let arena = BufferArena()
@@ -47,7 +47,7 @@ package enum NiftiOutputWriter {
                   extensionText: labelExtension(classes: classes, architecture: ""))
     }
 
-    package static func writeUncertainty(_ map: UnsafePointer<Float>, like scan: NiftiScan, to path: String) throws {
+    package static func writeUncertainty(_ map: UnsafePointer<Float>, like scan: ScanImage, to path: String) throws {
         try write(scan: scan, path: path, datatype: float32Code, dims: scan.dims, data: UnsafeRawPointer(map),
                   intent: 0, calMin: 0, calMax: 1, descrip: "aimos \(AimosInfo.version) annotator disagreement",
                   extensionText: nil)
@@ -60,7 +60,7 @@ package enum NiftiOutputWriter {
         }
     }
 
-    static func write(scan: NiftiScan, path: String, datatype: Int32, dims: [Int], data: UnsafeRawPointer,
+    static func write(scan: ScanImage, path: String, datatype: Int32, dims: [Int], data: UnsafeRawPointer,
                       intent: Int32, calMin: Double, calMax: Double, descrip: String, extensionText: String?) throws {
         try checkPath(path)
         var message = [CChar](repeating: 0, count: 512)

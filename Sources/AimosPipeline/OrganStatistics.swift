@@ -2,9 +2,19 @@ import AimosCore
 
 /// The organ table: per class its voxel count, volume in mm3 and mL, and the mean, SD (N - 1),
 /// median and sum of the scan's intensity inside it; optionally the same statistics of a second,
-/// co-registered signal (PET, SPECT, a fluorescence channel) on the same grid, which is what
-/// drug-delivery and nanoparticle-uptake studies measure.
+/// co-registered signal (PET, SPECT, a fluorescence channel) read on the scan's voxels
+/// (SignalOnScanGrid), which is what drug-delivery and nanoparticle-uptake studies measure.
 package struct OrganStatistics {
+    /// What the signal is, for the table's header: its file, and for DICOM what its values mean.
+    package struct SignalSource {
+        package var name: String
+        package var modality = "", units = "", decayCorrection = ""
+        /// "40 x 40 x 30 voxels of 0.8 x 0.8 x 0.8 mm" when resampled onto the scan's grid.
+        package var resampledFrom: String?
+
+        package init(name: String) { self.name = name }
+    }
+
     package struct Summary: Equatable {
         package var mean = Double.nan, sd = Double.nan, median = Double.nan, sum = 0.0
     }
@@ -19,20 +29,26 @@ package struct OrganStatistics {
         package var volumeML: Double { volumeMM3 / 1000 }
         package let intensity: Summary
         package let signal: Summary?
+        /// The organ's voxels with a signal value (all of them unless the signal was resampled
+        /// from a smaller field of view).
+        package let signalVoxels: Int?
     }
 
     package let rows: [Row]
     package let voxelVolumeMM3: Double
-    package let signalName: String?
+    package let signalSource: SignalSource?
+    package var signalName: String? { signalSource?.name }
 
     /// Computes the table from a label map (voxelCount labels in the scan's layout); without
-    /// `intensity` (a label map alone) only the counts and volumes. With `animals` > 1, one
-    /// block of rows per animal, `animalOf` giving each voxel's animal (0-based; nil: none).
+    /// `intensity` (a label map alone) only the counts and volumes. A signal value that is NaN
+    /// (outside the signal's field of view) is left out of its organ's statistics. With
+    /// `animals` > 1, one block of rows per animal, `animalOf` giving each voxel's animal
+    /// (0-based; nil: none).
     package init(labels: UnsafePointer<UInt8>, voxelCount: Int, classes: [String], spacing: [Double],
-                intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalName: String? = nil,
+                intensity: ((Int) -> Double)?, signal: ((Int) -> Double)? = nil, signalSource: SignalSource? = nil,
                 animals: Int = 1, animalOf: ((Int) -> Int?)? = nil) {
         voxelVolumeMM3 = spacing.reduce(1, *)
-        self.signalName = signalName
+        self.signalSource = signal == nil ? nil : signalSource ?? SignalSource(name: "signal")
         let groups = max(1, animals)
         let n = classes.count
         var counts = [Int](repeating: 0, count: groups * n)
@@ -48,7 +64,10 @@ package struct OrganStatistics {
             }
             counts[g * n + c] += 1
             if let intensity = intensity { values[g * n + c].append(intensity(i)) }
-            if let signal = signal { signals[g * n + c].append(signal(i)) }
+            if let signal = signal {
+                let v = signal(i)
+                if !v.isNaN { signals[g * n + c].append(v) }
+            }
         }
         let volume = voxelVolumeMM3
         rows = (0..<groups).flatMap { g in
@@ -56,10 +75,14 @@ package struct OrganStatistics {
                 let k = g * n + c
                 return Row(animal: groups > 1 ? g + 1 : nil, index: c, name: name, voxels: counts[k], volumeMM3: Double(counts[k]) * volume,
                            intensity: intensity == nil ? OrganStatistics.unmeasured(voxels: counts[k]) : OrganStatistics.summarize(&values[k]),
-                           signal: signal == nil ? nil : OrganStatistics.summarize(&signals[k]))
+                           signal: signal == nil ? nil : OrganStatistics.summarize(&signals[k]),
+                           signalVoxels: signal == nil ? nil : signals[k].count)
             }
         }
     }
+
+    /// The voxels that got a signal value, over every organ and the background.
+    package var signalVoxelTotal: Int { rows.reduce(0) { $0 + ($1.signalVoxels ?? 0) } }
 
     /// Whether the rows carry an animal number.
     var hasAnimals: Bool { rows.first?.animal != nil }
@@ -91,13 +114,14 @@ package struct OrganStatistics {
     package func csv() -> String {
         var header = (hasAnimals ? ["animal"] : []) + ["class_index", "class", "voxels", "volume_mm3", "volume_ml"]
         header += OrganStatistics.statisticNames.map { "intensity_\($0)" }
-        if signalName != nil { header += OrganStatistics.statisticNames.map { "signal_\($0)" } }
-        var lines = [header.joined(separator: ",")]
+        if signalSource != nil { header += OrganStatistics.statisticNames.map { "signal_\($0)" } + ["signal_voxels"] }
+        var lines = signalSource.map { ["# " + $0.summary] } ?? []
+        lines.append(header.joined(separator: ","))
         for row in rows {
             var cells = row.animal.map { [String($0)] } ?? []
             cells += [String(row.index), csvQuoted(row.name), String(row.voxels), number(row.volumeMM3), number(row.volumeML)]
             cells += OrganStatistics.fields(row.intensity).map(number)
-            if let s = row.signal { cells += OrganStatistics.fields(s).map(number) }
+            if let s = row.signal { cells += OrganStatistics.fields(s).map(number) + [String(row.signalVoxels ?? 0)] }
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -111,12 +135,19 @@ package struct OrganStatistics {
             var members: [(String, JSONValue)] = row.animal.map { [("animal", .int($0))] } ?? []
             members += [("class_index", .int(row.index)), ("class", .string(row.name)), ("voxels", .int(row.voxels)),
                         ("volume_mm3", .real(row.volumeMM3)), ("volume_ml", .real(row.volumeML)), ("intensity", stats(row.intensity))]
-            if let s = row.signal { members.append(("signal", stats(s))) }
+            if let s = row.signal { members.append(("signal", stats(s))); members.append(("signal_voxels", .int(row.signalVoxels ?? 0))) }
             return .object(members)
         }
         var top: [(String, JSONValue)] = [("generator", .string("aimos \(AimosInfo.version)")), ("scan", .string(scan)),
                                           ("model", .string(model)), ("voxel_volume_mm3", .real(voxelVolumeMM3))]
-        if let s = signalName { top.append(("signal", .string(s))) }
+        if let s = signalSource {
+            var about: [(String, JSONValue)] = [("path", .string(s.name))]
+            for (key, value) in [("modality", s.modality), ("units", s.units), ("decay_correction", s.decayCorrection)] where !value.isEmpty {
+                about.append((key, .string(value)))
+            }
+            if let from = s.resampledFrom { about.append(("resampled_from", .string(from))) }
+            top.append(("signal", .object(about)))
+        }
         top.append(("organs", .array(organs)))
         return JSONValue.object(top).serialized(pretty: true) + "\n"
     }
@@ -136,6 +167,18 @@ package struct OrganStatistics {
                          + pad(fixed(row.volumeMM3, 2), 12) + "  " + pad(fixed(row.volumeML, 4), 10))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension OrganStatistics.SignalSource {
+    /// One line for the CSV's comment header: "signal: pet/ (PT; units BQML; decay correction
+    /// START; resampled trilinearly from ...)".
+    var summary: String {
+        var about = modality.isEmpty ? [] : [modality]
+        if !units.isEmpty { about.append("units \(units)") }
+        if !decayCorrection.isEmpty { about.append("decay correction \(decayCorrection)") }
+        about.append(resampledFrom.map { "resampled trilinearly onto the scan's grid from \($0)" } ?? "on the scan's grid")
+        return "signal: \(name.singleLine) (\(about.joined(separator: "; ")); values as stored, after the rescale slope/intercept)"
     }
 }
 

@@ -16,7 +16,7 @@ package enum PreviewRenderer {
     static let textScale = 2
     static let fillAlpha = 0.35
 
-    package static func render(scan: NiftiScan, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
+    package static func render(scan: ScanImage, labels: UnsafePointer<UInt8>, classes: [String], axis: Int,
                               layout: AnatomicalOrientation? = nil, volumesML: [Double]) -> RGBImage {
         let geometry: SliceGeometry
         if let layout = layout {

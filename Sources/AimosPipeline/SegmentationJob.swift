@@ -19,7 +19,7 @@ package struct JobError: Error, CustomStringConvertible {
     }
 }
 
-/// One run from a NIfTI scan to every requested output: label map, probabilities,
+/// One run from a scan (NIfTI, or a DICOM series) to every requested output: label map, probabilities,
 /// uncertainty, organ table (CSV or JSON), preview JPEG, ITK-SNAP and Slicer label files.
 /// All outputs are checked before the work starts and written atomically together.
 package struct SegmentationJob {
@@ -32,6 +32,10 @@ package struct SegmentationJob {
     package var itkSnapPath: String?
     package var slicerPath: String?
     package var signalPath: String?
+    /// The Series Instance UID to read when the input (or the signal) is a folder of several
+    /// DICOM series.
+    package var series: String?
+    package var signalSeries: String?
     /// The plausibility report (PlausibilityReport), .json or .txt.
     package var reportPath: String?
     /// Also write one label map per animal (`labels_animal1.nii.gz`, ...).
@@ -72,6 +76,21 @@ package struct SegmentationJob {
         [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath, reportPath].compactMap { $0 }
     }
 
+    /// The organ table's description of the signal: its path, DICOM attributes, source grid.
+    func signalSource(_ signal: SignalOnScanGrid) -> OrganStatistics.SignalSource {
+        var source = OrganStatistics.SignalSource(name: signalPath ?? "signal")
+        if let dicom = signal.dicom {
+            source.modality = dicom.modality
+            source.units = dicom.units
+            source.decayCorrection = dicom.decayCorrection
+        }
+        if signal.resampled {
+            source.resampledFrom = signal.sourceDims.map(String.init).joined(separator: " x ") + " voxels of "
+                + signal.sourceSpacing.map { fixed($0, 4) }.joined(separator: " x ") + " mm"
+        }
+        return source
+    }
+
     package func run(model: AimosModel) throws -> Outcome {
         let outputs = AtomicOutputs(overwrite: overwrite)
         defer { outputs.discard() }
@@ -97,7 +116,7 @@ package struct SegmentationJob {
         if uncertaintyPath != nil && !model.hasUncertainty {
             throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; --uncertainty needs a model trained with one"))
         }
-        let scan = try JobError.at(.input) { try NiftiScan(path: inputPath) }
+        let scan = try JobError.at(.input) { try ScanImage.open(path: inputPath, series: series) }
         let spacing = voxelSize ?? scan.spacing
         var warnings: [String] = []
         if let v = voxelSize {
@@ -105,13 +124,9 @@ package struct SegmentationJob {
                 throw JobError(stage: .input, error: AimosError(.invalidArgument, "--voxel-size needs one or three sizes in mm, each > 0"))
             }
         }
-        let signal = try JobError.at(.input) { () -> NiftiScan? in
+        let signal = try JobError.at(.input) { () -> SignalOnScanGrid? in
             guard let path = signalPath else { return nil }
-            let s = try NiftiScan(path: path)
-            guard s.dims == scan.dims else {
-                throw AimosError(.invalidArgument, "'\(path)' has dims \(s.dims) but the scan has \(scan.dims); the signal must be on the scan's grid")
-            }
-            return s
+            return try SignalOnScanGrid(signal: ScanImage.open(path: path, series: signalSeries), scan: scan, signalPath: path)
         }
         var settings = options
         settings.keepProbabilities = options.keepProbabilities || probabilitiesPath != nil
@@ -148,8 +163,11 @@ package struct SegmentationJob {
         let statistics = !wantsTable || unitsDoubtful ? nil
             : OrganStatistics(labels: result.labels, voxelCount: result.voxelCount, classes: classes,
                               spacing: spacing, intensity: scan.intensity(at:),
-                              signal: signal.map { s in { s.intensity(at: $0) } }, signalName: signalPath,
+                              signal: signal.map { s in { s.value(at: $0) } }, signalSource: signal.map { signalSource($0) },
                               animals: result.animalCount, animalOf: result.animal(ofVoxel:))
+        if let s = signal, let table = statistics, table.signalVoxelTotal == 0 {
+            throw JobError(stage: .input, error: AimosError(.invalidArgument, "'\(signalPath ?? "")' does not overlap the scan: no scan voxel lies within the signal's field of view (\(s.sourceDims.map(String.init).joined(separator: " x ")) voxels). Are they from one study (one frame of reference)?"))
+        }
         let report = reportPath == nil ? nil : PlausibilityReport(
             labels: result.labels, dims: result.dims, spacing: spacing, classes: classes, animals: result.animalCount,
             animalOf: result.animalCount > 1 ? result.animal(ofVoxel:) : nil,

@@ -15,7 +15,7 @@ final class CommandLineTests: XCTestCase {
         func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
         // The fixture is 7 x 6 x 5 voxels, no mouse: its voxel size is confirmed, and its voxel
         // axes are taken as the model's (the engine's default below).
-        let spacing = try NiftiScan(path: scanPath).spacing.map { String($0) }.joined(separator: ",")
+        let spacing = try ScanImage(niftiPath: scanPath).spacing.map { String($0) }.joined(separator: ",")
         let (status, _, stderr) = try Support.run([
             "segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
             "--orientation", "none", "--voxel-size", spacing,
@@ -27,9 +27,9 @@ final class CommandLineTests: XCTestCase {
 
         // The labels are the engine's answer for the same scan.
         let model = try AimosModel(path: modelPath)
-        let scan = try NiftiScan(path: scanPath)
+        let scan = try ScanImage(niftiPath: scanPath)
         let expected = try scan.withVolume { try model.segment($0) }
-        let written = try NiftiScan(path: out("labels.nii.gz"))
+        let written = try ScanImage(niftiPath: out("labels.nii.gz"))
         XCTAssertEqual(written.dims, scan.dims)
         var counts = [0, 0, 0]
         for i in 0..<written.voxelCount {
@@ -37,20 +37,24 @@ final class CommandLineTests: XCTestCase {
             counts[Int(written.intensity(at: i))] += 1
         }
         // Volumes against an independent count of the written file.
-        let rows = try String(contentsOfFile: out("volumes.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        // The signal's comment line, the header, then the rows.
+        let lines = try String(contentsOfFile: out("volumes.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("# signal: "))
+        let rows = lines.dropFirst(2)
         let voxelMM3 = scan.spacing.reduce(1, *)
         for (c, row) in rows.enumerated() {
             let cells = row.split(separator: ",", omittingEmptySubsequences: false)
             XCTAssertEqual(Int(cells[2]), counts[c])
             XCTAssertEqual(Double(cells[3])!, Double(counts[c]) * voxelMM3, accuracy: 1e-9)
             XCTAssertEqual(Double(cells[4])!, Double(counts[c]) * voxelMM3 / 1000, accuracy: 1e-12)
-            XCTAssertEqual(cells.count, 13, "intensity and signal statistics")
+            XCTAssertEqual(cells.count, 14, "intensity and signal statistics, signal voxels")
+            XCTAssertEqual(Int(cells[13]), counts[c], "the signal on the scan's grid: every voxel has a value")
         }
         XCTAssertEqual(rows.count, 3)
         // Probabilities: 4D, one volume per class; uncertainty: 3D; both within [0, 1].
-        let probabilities = try NiftiScan.header(out("probs.nii.gz"))
+        let probabilities = try ScanImage.header(out("probs.nii.gz"))
         XCTAssertEqual(probabilities, [7, 6, 5, 3])
-        XCTAssertEqual(try NiftiScan.header(out("unc.nii")), [7, 6, 5])
+        XCTAssertEqual(try ScanImage.header(out("unc.nii")), [7, 6, 5])
         // The preview decodes as a JPEG of the layout's size.
         let picture = try RGBImage.readJPEG(out("preview.jpg"))
         XCTAssertEqual(picture.height, 2 * PreviewRenderer.margin + 26 + PreviewRenderer.panelHeight)
@@ -106,7 +110,7 @@ final class CommandLineTests: XCTestCase {
         let dir = try Support.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        let spacing = try NiftiScan(path: scanPath).spacing.map { String($0) }.joined(separator: ",")
+        let spacing = try ScanImage(niftiPath: scanPath).spacing.map { String($0) }.joined(separator: ",")
         let (status, stdout, stderr) = try Support.run([
             "segment", "--model", modelPath, "--input", scanPath, "--output", out("labels.nii.gz"),
             "--orientation", "none", "--voxel-size", spacing, "--report", out("report.json")])
@@ -130,7 +134,7 @@ final class CommandLineTests: XCTestCase {
         let dir = try Support.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         // A long scan: 4000 slices of 48 x 40 (written with the pattern file's geometry).
-        let like = try NiftiScan(path: scanPath)
+        let like = try ScanImage(niftiPath: scanPath)
         let dims = [48, 40, 4000]
         var voxels = [UInt8](repeating: 0, count: dims.reduce(1, *))
         for i in 0..<voxels.count { voxels[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
@@ -171,7 +175,7 @@ final class CommandLineTests: XCTestCase {
     }
 }
 
-extension NiftiScan {
+extension ScanImage {
     /// The dims of a file (any number of volumes), read through the same bridge.
     static func header(_ path: String) throws -> [Int] {
         guard let image = nb_read(path, nil, 0) else { throw AimosError(.format, "cannot read \(path)") }

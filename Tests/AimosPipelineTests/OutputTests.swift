@@ -12,7 +12,7 @@ final class OutputTests: XCTestCase {
         var units: Int32 = 0
     }
 
-    func geometry(_ scan: NiftiScan) -> Geometry {
+    func geometry(_ scan: ScanImage) -> Geometry {
         var g = Geometry()
         nb_geometry(scan.image, &g.qform, &g.sform, &g.qcode, &g.scode, &g.pixdim)
         g.pixdim[0] = 0  // qfac, and pixdim[4...] may legitimately differ between 3D and 4D
@@ -24,7 +24,7 @@ final class OutputTests: XCTestCase {
     func testLabelMapKeepsGeometryAndCarriesLabels() throws {
         let dir = try Support.scratch()
         for name in ["pattern_int16.nii.gz", "pattern_int16.nii", "pattern_pair.hdr", "pattern_nifti2.nii.gz", "pattern_analyze.hdr"] {
-            let scan = try NiftiScan(path: Support.fixture(name))
+            let scan = try ScanImage(niftiPath: Support.fixture(name))
             var labels = [UInt8](repeating: 0, count: scan.voxelCount)
             for i in 0..<labels.count { labels[i] = UInt8(i % 3) }
             // Uncompressed, so RawNiftiHeader can read the header fields from the bytes.
@@ -32,7 +32,7 @@ final class OutputTests: XCTestCase {
             try labels.withUnsafeBufferPointer {
                 try NiftiOutputWriter.writeLabels($0.baseAddress!, like: scan, to: out, classes: ["background", "Brain", "Heart"], architecture: "Unet64")
             }
-            let back = try NiftiScan(path: out)
+            let back = try ScanImage(niftiPath: out)
             XCTAssertEqual(back.dims, scan.dims)
             XCTAssertEqual(geometry(back), geometry(scan), name)
             let header = try RawNiftiHeader(path: out)
@@ -50,7 +50,7 @@ final class OutputTests: XCTestCase {
 
     func testProbabilitiesAre4DInClassOrder() throws {
         let dir = try Support.scratch()
-        let scan = try NiftiScan(path: Support.fixture("pattern_float32.nii.gz"))
+        let scan = try ScanImage(niftiPath: Support.fixture("pattern_float32.nii.gz"))
         let n = scan.voxelCount
         let maps = (0..<3).map { c -> UnsafeMutablePointer<Float> in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
@@ -111,7 +111,7 @@ final class OutputTests: XCTestCase {
     func testForeignLabelExtensionsAreIgnored() throws {
         let dir = try Support.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let scan = try NiftiScan(path: Support.fixture("pattern_uint8.nii.gz"))
+        let scan = try ScanImage(niftiPath: Support.fixture("pattern_uint8.nii.gz"))
         let labels = [UInt8](repeating: 1, count: scan.voxelCount)
         for (k, text) in ["{\"labels\": {\"-1\": \"x\", \"1\": \"b\"}}", "{\"labels\": {\"9223372036854775807\": \"x\"}}",
                           "{\"labels\": {\"0\": \"a\", \"2\": \"c\"}}", "not json"].enumerated() {
@@ -120,7 +120,7 @@ final class OutputTests: XCTestCase {
                 try NiftiOutputWriter.write(scan: scan, path: path, datatype: 2, dims: scan.dims, data: $0.baseAddress!,
                                             intent: 1002, calMin: 0, calMax: 1, descrip: "", extensionText: text)
             }
-            XCTAssertNil(try NiftiScan(path: path).labelNames(), text)
+            XCTAssertNil(try ScanImage(niftiPath: path).labelNames(), text)
         }
     }
 
@@ -163,10 +163,10 @@ final class OutputTests: XCTestCase {
     func testOrganStatistics() {
         let labels: [UInt8] = [0, 1, 1, 2, 2, 2, 1]
         let intensity: [Double] = [5, 1, 2, 10, 20, 60, 3]
-        let signal: [Double] = [0, 4, 4, 1, 1, 1, 4]
+        let signal: [Double] = [0, 4, 4, 1, 1, 1, .nan]   // the last voxel outside the signal's view
         let table = labels.withUnsafeBufferPointer {
             OrganStatistics(labels: $0.baseAddress!, voxelCount: 7, classes: ["background", "Brain", "Heart", "Lung"],
-                            spacing: [0.5, 0.5, 2], intensity: { intensity[$0] }, signal: { signal[$0] }, signalName: "pet.nii")
+                            spacing: [0.5, 0.5, 2], intensity: { intensity[$0] }, signal: { signal[$0] }, signalSource: .init(name: "pet.nii"))
         }
         XCTAssertEqual(table.rows.map(\.voxels), [1, 3, 3, 0])
         XCTAssertEqual(table.rows[1].volumeMM3, 1.5)
@@ -174,6 +174,8 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(table.rows[2].intensity, OrganStatistics.Summary(mean: 30, sd: (1400.0 / 2).squareRoot(), median: 20, sum: 90))
         XCTAssertEqual(table.rows[1].intensity.median, 2)
         XCTAssertEqual(table.rows[1].signal?.mean, 4)
+        XCTAssertEqual(table.rows.map(\.signalVoxels), [1, 2, 3, 0], "a NaN signal value is not counted")
+        XCTAssertEqual(table.signalVoxelTotal, 6)
         XCTAssertTrue(table.rows[3].intensity.mean.isNaN)
         // A label map alone (no intensity) gives the table NaN intensities would, uncomputed.
         let classes = ["background", "Brain", "Heart", "Lung"]
@@ -186,8 +188,13 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(countsOnly.csv(), nanIntensity.csv())
         XCTAssertEqual(countsOnly.rows.map(\.voxels), [1, 3, 3, 0])
         let csv = table.csv().split(separator: "\n")
-        XCTAssertEqual(csv[0], "class_index,class,voxels,volume_mm3,volume_ml,intensity_mean,intensity_sd,intensity_median,intensity_sum,signal_mean,signal_sd,signal_median,signal_sum")
-        XCTAssertEqual(csv[4], "3,Lung,0,0.0,0.0,,,,0.0,,,,0.0")
+        XCTAssertEqual(csv[0], "# signal: pet.nii (on the scan's grid; values as stored, after the rescale slope/intercept)")
+        XCTAssertEqual(csv[1], "class_index,class,voxels,volume_mm3,volume_ml,intensity_mean,intensity_sd,intensity_median,intensity_sum,signal_mean,signal_sd,signal_median,signal_sum,signal_voxels")
+        XCTAssertEqual(csv[5], "3,Lung,0,0.0,0.0,,,,0.0,,,,0.0,0")
+        // aimos's own CSV reader (aimos variability) skips the comment line.
+        let read = try! CSVTable(text: table.csv(), origin: "table")
+        XCTAssertEqual(read.header.last, "signal_voxels")
+        XCTAssertEqual(read.rows.count, 4)
         let json = table.json(scan: "s.nii", model: "Unet64")
         let parsed = try! JSONValue.parse(Array(json.utf8))
         XCTAssertEqual(parsed["organs"]?.arrayValue?.count, 4)

@@ -33,8 +33,16 @@ surface_abi() {  # <header dir> <out.abi>
     abidw --no-corpus-path --no-show-locs "$work/surface.so" --out-file "$2"
 }
 
+# The exported symbols of a library: abidw of a copy without debug info (the symbol table is
+# what this part compares; the types are the header surface's. abidw 2.2 also asserts on the
+# C++ debug info of the DICOM bridge).
+symbols_abi() {  # <library> <out.abi>
+    objcopy --strip-debug "$1" "$work/stripped.so"
+    abidw --no-corpus-path --no-show-locs "$work/stripped.so" --out-file "$2"
+}
+
 if [ "$update" = 1 ]; then
-    abidw --no-corpus-path --no-show-locs "$lib/libaimos.so" --out-file "$here/baseline/libaimos.abi"
+    symbols_abi "$lib/libaimos.so" "$here/baseline/libaimos.abi"
     surface_abi "$root/include" "$here/baseline/surface.abi"
     echo "baselines rewritten: Tests/abi/baseline/{libaimos,surface}.abi"
     exit 0
@@ -58,7 +66,7 @@ if [ -z "${ABI_CHECK_HEADER:-}" ]; then
     done
 
     echo "-- exported symbols against baseline/libaimos.abi"
-    abidw --no-corpus-path --no-show-locs "$lib/libaimos.so" --out-file "$work/libaimos.abi"
+    symbols_abi "$lib/libaimos.so" "$work/libaimos.abi"
     set +e; abidiff "$here/baseline/libaimos.abi" "$work/libaimos.abi" > "$work/symbols.txt"; rc=$?; set -e
     if [ $((rc & 8)) -ne 0 ] || [ $((rc & 3)) -ne 0 ]; then
         cat "$work/symbols.txt"; echo "FAIL: exported symbols removed (abidiff exit $rc)" >&2; failed=1

@@ -1,8 +1,9 @@
 /*
- * old_caller.c - a program written against an old aimos.h (0.1, or 0.3: run.sh builds it
- * against each header kept in Tests/abi/include-*), run against the current libaimos.so:
+ * old_caller.c - a program written against an old aimos.h (0.1, 0.3 or 1.0: check.sh builds
+ * it against each header kept in Tests/abi/include-*), run against the current libaimos.so:
  * what such a program was promised must still hold. It uses only the 0.1 API, and its
- * aimos_volume and aimos_options are the old header's (0.1: no fields after user_data).
+ * volume and aimos_options are the old header's (0.1: no fields after user_data; 1.0: none
+ * after world_matrix). 1.0 named 0.1's volume aimos_volume_0_1.
  *
  * Usage: old_caller <Tests/AimosCoreTests/Fixtures> <scratch dir>   (exit 0 when all pass)
  */
@@ -11,6 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 #include "golden_fixture.h"
+
+#if AIMOS_VERSION_MAJOR >= 1
+typedef aimos_volume_0_1 old_volume;
+#else
+typedef aimos_volume old_volume;
+#endif
+#define OLD_HEADER_VERSION (AIMOS_VERSION_MAJOR * 100 + AIMOS_VERSION_MINOR)
 
 static int failures = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -28,7 +36,7 @@ static int count_progress(void *user_data, int64_t done, int64_t total) {
 int main(int argc, char **argv) {
     if (argc != 3) { fprintf(stderr, "usage: %s <fixtures dir> <scratch dir>\n", argv[0]); return 2; }
     printf("header %s (%zu-byte options, %zu-byte volume), library %s\n", AIMOS_VERSION_STRING,
-           sizeof(aimos_options), sizeof(aimos_volume), aimos_version());
+           sizeof(aimos_options), sizeof(old_volume), aimos_version());
     int major = -1, minor = -1, patch = -1;
     CHECK(sscanf(aimos_version(), "%d.%d.%d", &major, &minor, &patch) == 3 &&
           major * 10000 + minor * 100 + patch >= AIMOS_VERSION_MAJOR * 10000 + AIMOS_VERSION_MINOR * 100 + AIMOS_VERSION_PATCH,
@@ -49,7 +57,7 @@ int main(int argc, char **argv) {
     if (problem) return 1;
     const int64_t n = golden.dims[0] * golden.dims[1] * golden.dims[2];
     /* The 0.1 way: a positional initializer of 0.1's struct. */
-    aimos_volume volume = {golden.volume, AIMOS_DTYPE_INT16, {golden.dims[0], golden.dims[1], golden.dims[2]},
+    old_volume volume = {golden.volume, AIMOS_DTYPE_INT16, {golden.dims[0], golden.dims[1], golden.dims[2]},
                            {golden.spacing[0], golden.spacing[1], golden.spacing[2]}};
     aimos_options options;
     aimos_options_init(&options);
@@ -59,7 +67,7 @@ int main(int argc, char **argv) {
     /* 0.1 had no layout detection: an old caller's options mean the voxel axes are the model's,
      * so the labels are the published pipeline's (the golden reference). With the 0.3 header the
      * defaults detect the layout, so its caller asks for the 0.1 behaviour explicitly. */
-#if AIMOS_VERSION_MINOR >= 2
+#if OLD_HEADER_VERSION >= 2
     options.orientation = AIMOS_ORIENTATION_NONE;
     options.crop = AIMOS_CROP_NONE;
 #endif
@@ -86,7 +94,7 @@ int main(int argc, char **argv) {
           log.calls == 2, "cancel after 2 slices: %lld calls", (long long)log.calls);
 
     /* Errors an old caller checks for: still failures, with a message. */
-    aimos_volume bad = volume;
+    old_volume bad = volume;
     bad.dims[1] = 0;
     CHECK(aimos_segment_volume(model, &bad, NULL, &result) == AIMOS_ERROR_INVALID_ARGUMENT && result == NULL &&
           strstr(aimos_last_error(), "dims[1]") != NULL, "zero dim: %s", aimos_last_error());

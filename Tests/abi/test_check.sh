@@ -26,7 +26,7 @@ PY
 }
 
 expect pass "unchanged header" "#define AIMOS_H" "#define AIMOS_H"
-expect pass "a field appended to aimos_options" "const double *world_matrix; /*" "const double *world_matrix; int32_t appended; /*"
+expect pass "a field appended to aimos_options" "const char *dicom_series;   /*" "const char *dicom_series; int32_t appended;   /*"
 expect pass "a status code added" "    AIMOS_ERROR_MISUSE = 8 " "    AIMOS_ERROR_MISUSE = 8,
     AIMOS_ERROR_LATER = 9 "
 expect fail "a field inserted at the start of aimos_layout" "    char orientation[4];        /* the scan's layout used" "    int32_t inserted;

@@ -276,6 +276,7 @@ int main(int argc, char **argv) {
           options.keep_probabilities == 0 && options.progress == NULL && options.user_data == NULL, "defaults");
     CHECK(options.orientation == AIMOS_ORIENTATION_AUTO && options.crop == AIMOS_CROP_MODEL &&
           options.separate_animals == 1 && options.world_matrix == NULL && options.orientation_code[0] == 0, "0.2 defaults");
+    CHECK(options.dicom_series == NULL, "1.1 default: no DICOM series picked");
     /* The 0.1 entry point fills only a 0.1-sized struct: nothing past it is touched. */
     unsigned char canary[sizeof(aimos_options)];
     memset(canary, 0xAB, sizeof canary);

@@ -1,5 +1,5 @@
 """Every hostile case of untrusted_cases.py, through the C ABI as a viewer would meet it: the
-model cases through aimos_load_model, the NIfTI cases through aimos_segment_nifti. Each must
+model cases through aimos_load_model, the NIfTI and DICOM cases through aimos_segment_nifti. Each must
 return its status with a message naming the problem, under a 2 GB address-space limit (so a
 header that makes aimos allocate what it claims fails here), and leave no output file behind.
 Each case runs in its own process: a crash fails that case only.
@@ -69,8 +69,9 @@ def test_model_file(tmp_path, name, data, status, word):
         assert word.lower() in got["message"].lower() and str(path) in got["message"], f"{name}: {got['message']}"
 
 
-@pytest.mark.parametrize("name,data,suffix,status,word", cases.nifti_cases(), ids=[c[0] for c in cases.nifti_cases()])
-def test_nifti_file(tmp_path, name, data, suffix, status, word):
+def check_scan_file(tmp_path, name, data, suffix, status, word):
+    """One scan file through aimos_segment_nifti: its status, a message naming the file and the
+    problem, and no output unless it succeeded."""
     scan = tmp_path / f"{name}{suffix}"
     scan.write_bytes(data)
     out_dir = tmp_path / "out"
@@ -82,6 +83,16 @@ def test_nifti_file(tmp_path, name, data, suffix, status, word):
         assert list(out_dir.iterdir()) == [], f"{name}: a failed run left {list(out_dir.iterdir())}"
     else:
         assert [p.name for p in out_dir.iterdir()] == ["labels.nii.gz"]
+
+
+@pytest.mark.parametrize("name,data,suffix,status,word", cases.nifti_cases(), ids=[c[0] for c in cases.nifti_cases()])
+def test_nifti_file(tmp_path, name, data, suffix, status, word):
+    check_scan_file(tmp_path, name, data, suffix, status, word)
+
+
+@pytest.mark.parametrize("name,data,status,word", cases.dicom_cases(), ids=[c[0] for c in cases.dicom_cases()])
+def test_dicom_file(tmp_path, name, data, status, word):
+    check_scan_file(tmp_path, name, data, ".dcm", status, word)
 
 
 # Many model files in one fresh interpreter: prints one status per path.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_FIXTURE = ROOT / "Tests/AimosCoreTests/Fixtures/unet64_c4_s32_f16.safetensors"
+FINDINGS = ROOT / "Tests/fuzz/findings"   # inputs the fuzzers found, kept as regression cases
 
 OK, INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY = 0, 1, 2, 3, 4, 5
 
@@ -167,4 +168,88 @@ def metadata_cases():
         ("nested", b"[" * 600 + b"]" * 600),
         ("numbers", b'{"input_size": -0.0e-0, "a": 1e999, "b": 123456789012345678901234567890}'),
         ("not_utf8", valid.replace(b"Brain", b"Br\xc3\x28in")),
+    ]
+
+
+def _dicom_file(tmp, **kwargs):
+    """One small DICOM file written by the project's series writer (pydicom), as bytes."""
+    import sys
+    import tempfile
+
+    import numpy as np
+    sys.path.insert(0, str(ROOT / "Tools"))
+    from aimostools.dicom.series_writer import write_series
+    volume = (np.arange(16 * 12 * kwargs.pop("planes", 1)).reshape(16, 12, -1) % 97 - 40).astype(float)
+    with tempfile.TemporaryDirectory() as folder:
+        write_series(volume, np.diag([0.5, 0.5, 0.5, 1.0]), folder, **kwargs)
+        name = sorted(Path(folder).iterdir())[0]
+        return name.read_bytes()
+
+
+def _edited(data: bytes, edit) -> bytes:
+    """`data` read by pydicom, changed by edit(dataset), written back (no re-encoding)."""
+    import io
+
+    import pydicom
+    ds = pydicom.dcmread(io.BytesIO(data))
+    edit(ds)
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
+def _claim_length(data: bytes, element: bytes, length):
+    """`data` with the length field after the first `element` header set to `length` (4 bytes;
+    None: the 2-byte length of a short-VR element set to 0xffff)."""
+    at = data.index(element) + len(element)
+    if length is None:
+        at += 2  # past the VR
+        return data[:at] + b"\xff\xff" + data[at + 2:]
+    return data[:at] + struct.pack("<I", length) + data[at + 4:]
+
+
+def dicom_cases():
+    """(name, bytes, status, word) for a DICOM file given to aimos_segment_nifti (as .dcm)."""
+    def set_attr(**values):
+        def edit(ds):
+            for key, value in values.items():
+                if value is None:
+                    delattr(ds, key)
+                else:
+                    setattr(ds, key, value)
+        return edit
+
+    plane = _dicom_file(None)
+    enhanced = _dicom_file(None, planes=3, enhanced=True, compression="rle")
+
+    def many_frames(ds):
+        ds.NumberOfFrames = 65535
+
+    return [
+        ("valid_plane", plane, OK, ""),
+        ("valid_jpegls", _dicom_file(None, compression="jpegls"), OK, ""),
+        ("valid_enhanced_rle", enhanced, OK, ""),
+        ("empty", b"", FORMAT, "no DICOM image"),
+        ("preamble_then_garbage", b"\0" * 128 + b"DICM" + bytes(range(256)) * 4, FORMAT, "not a well-formed DICOM file"),
+        ("truncated_pixels", plane[:-100], FORMAT, "remain in the file"),
+        # The fuzzer's finding: GDCM allocates an element's claimed length (here 1 GiB) as it reads.
+        ("pixel_length_claims_1gib", _claim_length(plane, b"\xe0\x7f\x10\x00OW\x00\x00", 1 << 30), FORMAT, "claims 1073741824 bytes"),
+        ("sop_class_length_beyond_file", _claim_length(plane, b"\x08\x00\x16\x00", None), FORMAT, "claims 65535 bytes"),
+        ("claims_60000_square", _edited(plane, set_attr(Rows=60000, Columns=60000)), FORMAT, "claim"),
+        ("claims_65535_frames", _edited(enhanced, many_frames), FORMAT, "Image Position"),
+        ("no_position", _edited(plane, set_attr(ImagePositionPatient=None)), FORMAT, "Image Position"),
+        ("zero_pixel_spacing", _edited(plane, set_attr(PixelSpacing=["0", "0.5"])), FORMAT, "Pixel Spacing"),
+        ("skewed_orientation", _edited(plane, set_attr(ImageOrientationPatient=["1", "0", "0", "0.7", "0.7", "0"])), FORMAT, "perpendicular"),
+        ("zero_rescale_slope", _edited(plane, set_attr(RescaleSlope="0")), FORMAT, "Rescale Slope"),
+        # Files the fuzzer found (Tests/fuzz/findings): GDCM aborting on assertions (read in a
+        # child process first), allocating claimed lengths, leaking.
+        *[(f"finding_{path.name}", path.read_bytes(), FORMAT, word) for path, word in [
+            (FINDINGS / "gdcm_vr16_assert", "GDCM crashed"),
+            (FINDINGS / "gdcm_meta_assert", "no valid VR"),
+            (FINDINGS / "gdcm_big_endian_claim", "no valid VR"),
+            (FINDINGS / "gdcm_lenient_claim_4gb", "pixel data"),
+            (FINDINGS / "gdcm_jpegls_leak", "not a well-formed DICOM file"),
+            (FINDINGS / "gdcm_jpegls_header_leak", "cannot decode the pixel data")]],
+        ("colour", _edited(plane, set_attr(SamplesPerPixel=3, PhotometricInterpretation="RGB", PlanarConfiguration=0, Columns=4)),
+         UNSUPPORTED, "colour"),
     ]

@@ -33,6 +33,13 @@ int nb_write_like(const nb_image *like, const char *path, int datatype, int ndim
                   const void *data, int intent_code, double cal_min, double cal_max,
                   const char *descrip, const char *extension_text, char *err, size_t err_size);
 
+/* A float32 image made in memory (no file): dims[0..2], voxels zeroed for the caller to fill
+ * through nb_mutable_data, voxel size in mm, the sform (and, from it, the qform) set to
+ * `affine` (16 row-major values, RAS mm) with code 1 (scanner). Written out by nb_write_like
+ * as NIfTI-1. NULL on failure (out of memory). */
+nb_image *nb_make_float(const int64_t dims[3], const double affine[16], char *err, size_t err_size);
+void *nb_mutable_data(nb_image *image);
+
 /* Header geometry of a file for comparisons: fills 16 qform and 16 sform matrix values
  * (row-major), codes, pixdim[0..7], xyz_units. Returns 0, or -1 if unreadable. */
 int nb_geometry(const nb_image *image, double qform[16], double sform[16], int *qform_code,

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// libFuzzer's entry point (built with `--sanitize=fuzzer`, see Tests/fuzz/run.sh). The target
-/// comes from AIMOS_FUZZ_TARGET (model, metadata or nifti): one binary serves all three.
+/// comes from AIMOS_FUZZ_TARGET (model, metadata, nifti or dicom): one binary serves all four.
 let fuzzTarget: FuzzTarget = {
     let name = getenv("AIMOS_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget(rawValue: name) else {

@@ -14,6 +14,9 @@ enum FuzzTarget: String, CaseIterable {
     case metadata
     /// A NIfTI file, as aimos reads a scan (through libnifti and aimos's checks).
     case nifti
+    /// A DICOM file, as aimos reads a series (GDCM through the DICOM bridge, the geometry
+    /// checks, the decoding of every transfer syntax GDCM has).
+    case dicom
 
     /// Runs one input. Errors aimos reports are the expected outcome for most inputs.
     func run(_ bytes: [UInt8]) {
@@ -31,10 +34,16 @@ enum FuzzTarget: String, CaseIterable {
                 let gz = bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
                 let path = FuzzScratch.write(bytes, suffix: gz ? ".nii.gz" : ".nii")
                 defer { unlink(path) }
-                let scan = try NiftiScan(path: path)
+                let scan = try ScanImage(niftiPath: path)
                 try scan.withVolume { volume in _ = volume.dims }
                 _ = scan.worldMatrix()
                 _ = scan.labelNames()
+            case .dicom:
+                let path = FuzzScratch.write(bytes, suffix: ".dcm")
+                defer { unlink(path) }
+                let scan = try ScanImage(dicomPath: path)
+                try scan.withVolume { volume in _ = volume.dims }
+                _ = scan.worldMatrix()
             }
         } catch is AimosError {
             // A clear error: what untrusted bytes should get.

@@ -5,16 +5,21 @@ import CNiftiBridge
 import Glibc
 #endif
 
-/// A scan read from NIfTI-1, NIfTI-2 or Analyze (.nii, .nii.gz, .hdr/.img) through libnifti,
-/// with scl_slope/scl_inter applied and the voxel size in millimetres. 4D files holding a
-/// single volume are accepted.
-package final class NiftiScan {
+/// A scan as aimos holds it: voxels in libnifti's in-memory image, with its geometry (dims,
+/// voxel size in mm, qform/sform) and the intensities' scaling; read from a NIfTI/Analyze file
+/// (ScanImage+Nifti.swift) or built from a DICOM series (ScanImage+Dicom.swift). Outputs are
+/// written on its grid (NiftiOutputWriter).
+package final class ScanImage {
     package let path: String
     let image: OpaquePointer
     package let dims: [Int]
     /// Voxel size in mm (pixdim converted from the file's spatial unit).
     package let spacing: [Double]
+    /// Millimetres per unit of the file's space (xyz_units): the sform/qform are in that unit.
+    package let millimetresPerUnit: Double
     package let datatypeName: String
+    /// The DICOM series it was read from, nil for a NIfTI file.
+    package let dicom: DicomSeriesInfo?
     package var voxelCount: Int { dims[0] * dims[1] * dims[2] }
     private let scaled: Bool
     private let slope: Double, intercept: Double
@@ -24,20 +29,21 @@ package final class NiftiScan {
     private let datatype: NiftiDatatype
     private let voxels: UnsafeRawPointer
 
-    package init(path: String) throws {
-        guard access(path, R_OK) == 0 else {
-            throw AimosError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
+    /// Opens a scan: a folder or a DICOM file as a DICOM series (`series` picks one of several
+    /// by its Series Instance UID), anything else as NIfTI/Analyze.
+    package static func open(path: String, series: String? = nil) throws -> ScanImage {
+        if DicomSeriesReader.looksLikeDicom(path) { return try ScanImage(dicomPath: path, series: series) }
+        if let uid = series {
+            throw AimosError(.invalidArgument, "--series \(uid) picks a DICOM series, but '\(path)' is not a DICOM folder or file")
         }
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw AimosError(.io, "'\(path)' is not a regular file")
-        }
-        var message = [CChar](repeating: 0, count: 512)
-        guard let image = nb_read(path, &message, message.count) else {
-            throw AimosError(.format, String(cString: message))
-        }
+        return try ScanImage(niftiPath: path)
+    }
+
+    /// Takes ownership of `image` (freed here if the checks fail).
+    init(image: OpaquePointer, path: String, dicom: DicomSeriesInfo?) throws {
         self.path = path
         self.image = image
+        self.dicom = dicom
         do {
             let ndim = Int(nb_ndim(image))
             guard ndim >= 1, ndim <= 7 else { throw AimosError(.format, "'\(path)' has \(ndim) dimensions") }
@@ -65,6 +71,7 @@ package final class NiftiScan {
             guard dims.allSatisfy({ $0 > 0 }) else { throw AimosError(.format, "'\(path)' has dimensions \(dims)") }
             // NIFTI_UNITS_METER = 1, MM = 2, MICRON = 3; unknown (0) is taken as mm.
             let unit: Double = [1: 1000, 3: 0.001][Int(nb_xyz_units(image) & 0x07)] ?? 1
+            millimetresPerUnit = unit
             spacing = try (1...3).map { axis in
                 let p = abs(nb_pixdim(image, Int32(axis)))
                 guard p.isFinite, p > 0 else {
@@ -118,15 +125,22 @@ package final class NiftiScan {
     }
 }
 
-extension NiftiScan {
+extension ScanImage {
     /// The voxel-to-world matrix, 4 x 4 row-major: the sform if set, else the qform; nil when
     /// neither is set.
-    private func worldAffine() -> [Double]? {
+    package func worldAffine() -> [Double]? {
         var qform = [Double](repeating: 0, count: 16), sform = [Double](repeating: 0, count: 16)
         var qcode: Int32 = 0, scode: Int32 = 0
         var pixdim = [Double](repeating: 0, count: 8)
         nb_geometry(image, &qform, &sform, &qcode, &scode, &pixdim)
         return scode > 0 ? sform : qcode > 0 ? qform : nil
+    }
+
+    /// The voxel-to-world matrix with world in mm whatever the file's unit; nil without one.
+    package func worldAffineMM() -> [Double]? {
+        guard var m = worldAffine() else { return nil }
+        for i in 0..<12 { m[i] *= millimetresPerUnit }
+        return m
     }
 
     /// The voxel-to-world matrix's 3x3 part (sform if set, else qform), nil when neither is set.
@@ -164,7 +178,7 @@ extension NiftiScan {
     }
 }
 
-extension NiftiScan {
+extension ScanImage {
     /// Class names from an aimos label map's header extension ({"labels": {"0": "background", ...}}).
     package func labelNames() -> [String]? {
         guard let text = nb_extension_text(image),

@@ -1,0 +1,1 @@
+"""DICOM series for the DICOM reader's tests, written with pydicom (series_writer)."""
