@@ -1,8 +1,8 @@
 import AimosCore
 
 /// A second volume (PET, SPECT, a fluorescence channel) read on the scan's voxels. On the same
-/// grid (same dims and voxel-to-world matrix within 1e-6 mm, or the same dims and no matrix on
-/// either) voxel i is voxel i. On another grid in the same world frame it is resampled through
+/// grid (same dims and voxel-to-world matrices within 1e-4 voxel, or the same dims and a matrix
+/// missing on either side) voxel i is voxel i. On another grid in the same world frame it is resampled through
 /// the two matrices (sform, else qform; in mm): the scan's voxel centre is mapped into the
 /// signal's voxel indices, and the signal's value there is interpolated trilinearly from the
 /// eight surrounding voxel centres. Within the outer half voxel of the signal's field of view
@@ -26,12 +26,14 @@ package struct SignalOnScanGrid {
         sourceSpacing = signal.spacing
         scanDims = scan.dims
         let a = scan.worldAffineMM(), b = signal.worldAffineMM()
-        if signal.dims == scan.dims && (a == nil && b == nil || a != nil && b != nil && SignalOnScanGrid.sameGrid(a!, b!, dims: scan.dims)) {
+        // Same dims and a matrix missing on either side (an Analyze file, say): voxel for voxel,
+        // as before grids could differ.
+        if signal.dims == scan.dims && (a == nil || b == nil || SignalOnScanGrid.sameGrid(a!, b!, dims: scan.dims, spacing: scan.spacing)) {
             resampled = false
             toSignal = []
             return
         }
-        guard let scanMatrix = a, let signalMatrix = b else {
+        guard let scanMatrix = a, let signalMatrix = b else {   // dims differ here
             throw AimosError(.invalidArgument, "'\(signalPath)' has dims \(signal.dims) and the scan \(scan.dims), and \(a == nil ? "the scan" : "the signal") has no qform/sform: without both world matrices the signal cannot be put on the scan's grid")
         }
         guard let inverse = SignalOnScanGrid.inverse(signalMatrix) else {
@@ -87,13 +89,15 @@ package struct SignalOnScanGrid {
         return true
     }
 
-    static func sameGrid(_ a: [Double], _ b: [Double], dims: [Int]) -> Bool {
-        // The two matrices place every corner voxel within 1e-6 mm of each other.
+    static func sameGrid(_ a: [Double], _ b: [Double], dims: [Int], spacing: [Double]) -> Bool {
+        // The two matrices place every corner voxel within 1e-4 voxel of each other (NIfTI-1
+        // stores them as float32: about 1e-5 mm at 100 mm from the origin).
+        let tolerance = 1e-4 * (spacing.min() ?? 1)
         for c in 0..<8 {
             let v = [(c & 1) == 1 ? Double(dims[0] - 1) : 0, (c & 2) != 0 ? Double(dims[1] - 1) : 0, (c & 4) != 0 ? Double(dims[2] - 1) : 0, 1]
             for r in 0..<3 {
                 let pa = (0..<4).reduce(0.0) { $0 + a[4 * r + $1] * v[$1] }, pb = (0..<4).reduce(0.0) { $0 + b[4 * r + $1] * v[$1] }
-                if abs(pa - pb) > 1e-6 { return false }
+                if abs(pa - pb) > tolerance { return false }
             }
         }
         return true

@@ -584,7 +584,7 @@ extern "C" int db_read_voxels(db_source *source, int s, float *out, int64_t coun
                 // elements encode to (preamble, meta header, data set) is longer than the file.
                 const gdcm::File &file = reader.GetFile();
                 bool implicit = file.GetHeader().GetDataSetTransferSyntax().GetNegociatedType() == gdcm::TransferSyntax::Implicit;
-                unsigned long encoded = 132 + (unsigned long)file.GetHeader().GetLength<gdcm::ExplicitDataElement>() +
+                unsigned long encoded = (hasPreamble(path) ? 132 : 0) + (unsigned long)file.GetHeader().GetLength<gdcm::ExplicitDataElement>() +
                     (unsigned long)(implicit ? file.GetDataSet().GetLength<gdcm::ImplicitDataElement>()
                                              : file.GetDataSet().GetLength<gdcm::ExplicitDataElement>());
                 struct stat info;
@@ -640,17 +640,27 @@ extern "C" int db_trial_read(const char *path, const char *series_uid, char *err
     // GDCM is built with assertions in Debian and aborts the process on some malformed files
     // (the fuzzer found several). The whole read runs first in a child process; only when that
     // child did not crash does the caller read in its own process. The child's own errors are
-    // not reported from here: the caller's read meets them again and reports them.
+    // not reported from here: the caller's read meets them again and reports them. The child
+    // says how it ended through a pipe (one byte), so a host that reaps its children itself
+    // (SIGCHLD ignored) cannot hide a crash.
+    int pipeline[2];
+    if (pipe(pipeline) != 0) return 0;  // no descriptors to spare: read in-process as before
     std::fflush(nullptr);
     pid_t child = fork();
-    if (child < 0) return 0;  // no process to spare: read in-process as before
+    if (child < 0) {
+        close(pipeline[0]), close(pipeline[1]);
+        return 0;                        // no process to spare: read in-process as before
+    }
     if (child == 0) {
+        close(pipeline[0]);
         // The default action for a crash, not the host's handler (a JVM's, a sanitizer's): the
-        // parent is to see the signal. GDCM's assertion messages are not the caller's to see.
-        for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) signal(sig, SIG_DFL);
+        // parent is to see the signal. A read that hangs is ended after 10 minutes. GDCM's
+        // assertion messages are not the caller's to see.
+        for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGALRM}) signal(sig, SIG_DFL);
+        alarm(600);
         int quiet = open("/dev/null", O_WRONLY);
         if (quiet >= 0) dup2(quiet, 2);
-        int status = 1;
+        char ended = '1';
         char message[1024];
         db_source *source = db_open(path, message, sizeof message);
         if (source) {
@@ -661,21 +671,24 @@ extern "C" int db_trial_read(const char *path, const char *series_uid, char *err
             db_geometry geometry;
             if (chosen >= 0 && db_prepare(source, chosen, &geometry, message, sizeof message) == 0 &&
                 db_read_voxels(source, chosen, nullptr, 0, message, sizeof message) == 0)
-                status = 0;
+                ended = '0';
             db_close(source);
         }
-        _exit(status);
+        ssize_t written = write(pipeline[1], &ended, 1);
+        _exit(written == 1 ? 0 : 1);
     }
+    close(pipeline[1]);
+    char ended = 0;
+    ssize_t got;
+    while ((got = read(pipeline[0], &ended, 1)) < 0 && errno == EINTR) {}
+    close(pipeline[0]);
     int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) return 0;
-    }
-    // 0: read; 1: an ordinary error, reported again by the caller's read; anything else crashed.
-    if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 1)) {
-        std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status));
-        fail(err, err_size, std::string("GDCM crashed (") + how + ") reading '" + path +
-             "': a malformed DICOM file; aimos did not read it in its own process");
-        return -1;
-    }
-    return 0;
+    pid_t reaped;
+    while ((reaped = waitpid(child, &status, 0)) < 0 && errno == EINTR) {}
+    if (got == 1) return 0;  // '0' read, '1' an ordinary error the caller's read reports
+    std::string how = reaped == child && WIFSIGNALED(status) ? (WTERMSIG(status) == SIGALRM ? "it ran over 10 minutes" : "signal " + std::to_string(WTERMSIG(status)))
+                                                              : "it ended without a word";
+    fail(err, err_size, std::string("GDCM crashed (") + how + ") reading '" + path +
+         "': a malformed DICOM file; aimos did not read it in its own process");
+    return -1;
 }

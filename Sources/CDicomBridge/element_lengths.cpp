@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct Walker {
 
     bool read(void *into, size_t n) { return fread(into, 1, n, file) == n; }
     long left() { return size - ftell(file); }
+    /// Bytes left in the container being walked (a defined-length item or sequence), else the file.
+    long leftIn(long end) { return end >= 0 ? std::min(end, size) - ftell(file) : left(); }
 };
 
 uint16_t u16(const unsigned char *p, bool big = false) { return big ? uint16_t(p[0] << 8 | p[1]) : uint16_t(p[0] | p[1] << 8); }
@@ -76,8 +79,8 @@ bool walk(Walker &w, long end, bool fragments, int depth) {
                 if (fragments) { w.problem = "a pixel data fragment of undefined length"; return false; }
                 continue;                         // an item of undefined length: its elements follow
             }
-            if (long(length) > w.left()) {
-                w.problem = "an item claims " + std::to_string(length) + " bytes, " + std::to_string(w.left()) + " remain in the file";
+            if (long(length) > w.leftIn(end)) {
+                w.problem = "an item claims " + std::to_string(length) + " bytes, " + std::to_string(w.leftIn(end)) + " remain in the file";
                 return false;
             }
             if (fragments) fseek(w.file, long(length), SEEK_CUR);
@@ -120,12 +123,20 @@ bool walk(Walker &w, long end, bool fragments, int depth) {
             if (!ok) return false;
             continue;
         }
-        if (long(length) > w.left()) {
+        if (long(length) > w.leftIn(end)) {
             w.problem = "element " + tagName(group, element) + " claims " + std::to_string(length) + " bytes, " +
-                        std::to_string(w.left()) + " remain in the file";
+                        std::to_string(w.leftIn(end)) + " remain in the file";
             return false;
         }
-        if (explicitVR && vr[0] == 'S' && vr[1] == 'Q') {
+        // A sequence: explicit SQ, or in implicit VR a value that starts with an item tag.
+        bool sequence = explicitVR && vr[0] == 'S' && vr[1] == 'Q';
+        if (!explicitVR && length >= 8 && group != 0x7fe0) {
+            unsigned char peek[4];
+            long at = ftell(w.file);
+            sequence = w.read(peek, 4) && u16(peek, big) == 0xfffe && u16(peek + 2, big) == 0xe000;
+            fseek(w.file, at, SEEK_SET);
+        }
+        if (sequence) {
             if (!walk(w, ftell(w.file) + long(length), false, depth + 1)) return false;
         } else {
             if (metaGroup && element == 0x0010) {   // Transfer Syntax UID: how the data set is encoded

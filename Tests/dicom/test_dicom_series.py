@@ -376,3 +376,10 @@ def test_signal_on_the_scans_grid_is_read_voxel_for_voxel(tmp_path, sample_serie
         if int(row["voxels"]) > 0:
             assert abs(float(row["signal_mean"]) - (2 * float(row["intensity_mean"]) + 7)) < 1e-6 * max(1, abs(float(row["signal_mean"])))
     assert "on the scan's grid" in open(tmp_path / "t.csv").readline()
+    # Same dims and no world matrix on the signal (as Analyze files): voxel for voxel too.
+    bare = nib.Nifti1Image(data.astype(np.float32) * 2 + 7, None)
+    bare.header.set_sform(None, code=0)
+    bare.header.set_qform(None, code=0)
+    nib.save(bare, str(tmp_path / "bare.nii.gz"))
+    segment(SAMPLE, tmp_path / "labels2.nii.gz", "--signal", str(tmp_path / "bare.nii.gz"), "--volumes", str(tmp_path / "t2.csv"))
+    assert [r["signal_mean"] for r in organ_table(tmp_path / "t2.csv")] == [r["signal_mean"] for r in organ_table(tmp_path / "t.csv")]

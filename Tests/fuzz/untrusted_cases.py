@@ -198,6 +198,19 @@ def _edited(data: bytes, edit) -> bytes:
     return out.getvalue()
 
 
+def _without_preamble(data: bytes) -> bytes:
+    """The data set alone, implicit VR little endian, as old ACR-NEMA style files are stored."""
+    import io
+
+    import pydicom
+    ds = pydicom.dcmread(io.BytesIO(data))
+    del ds.file_meta
+    ds.preamble = None
+    out = io.BytesIO()
+    ds.save_as(out, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    return out.getvalue()
+
+
 def _claim_length(data: bytes, element: bytes, length):
     """`data` with the length field after the first `element` header set to `length` (4 bytes;
     None: the 2-byte length of a short-VR element set to 0xffff)."""
@@ -229,6 +242,7 @@ def dicom_cases():
         ("valid_plane", plane, OK, ""),
         ("valid_jpegls", _dicom_file(None, compression="jpegls"), OK, ""),
         ("valid_enhanced_rle", enhanced, OK, ""),
+        ("valid_without_preamble", _without_preamble(plane), OK, ""),
         ("empty", b"", FORMAT, "no DICOM image"),
         ("preamble_then_garbage", b"\0" * 128 + b"DICM" + bytes(range(256)) * 4, FORMAT, "not a well-formed DICOM file"),
         ("truncated_pixels", plane[:-100], FORMAT, "remain in the file"),
