@@ -3,7 +3,7 @@
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
 #   the C ABI test (with valgrind where installed, cancellation at every slice, allocation failure),
 #   the ABI check (programs built against the 0.1 and 0.3 headers; abidiff against the baseline),
-#   untrusted inputs (hostile model and NIfTI files; libFuzzer, bounded; ASan and TSan builds),
+#   untrusted inputs (hostile model, NIfTI and DICOM files; libFuzzer, bounded; ASan and TSan builds),
 #   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
 #   the DICOM tests (series written by pydicom against the NIfTI route; PET on its own grid),
@@ -25,10 +25,10 @@ bash Tests/c/run.sh
 echo "== ABI compatibility: programs built against the 0.1 and 0.3 headers, abidiff against the baseline"
 bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
-echo "== Untrusted inputs: hostile model and NIfTI files through the C ABI, the fuzzers' seed corpora replayed"
+echo "== Untrusted inputs: hostile model, NIfTI and DICOM files through the C ABI, the fuzzers' seed corpora replayed"
 python3 -m pytest -q -rs Tests/fuzz
 for target in model metadata nifti dicom; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
-echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI reader (${AIMOS_FUZZ_SECONDS:-60} s each)"
+echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI and DICOM readers (${AIMOS_FUZZ_SECONDS:-60} s each)"
 bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
 echo "== Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
 bash Tests/sanitizers/run.sh
