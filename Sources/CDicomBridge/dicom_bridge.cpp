@@ -345,6 +345,10 @@ static const Series *seriesAt(const db_source *source, int s) {
     return source && s >= 0 && (size_t)s < source->series.size() ? &source->series[s] : nullptr;
 }
 
+static Series *seriesAt(db_source *source, int s) {
+    return const_cast<Series *>(seriesAt(static_cast<const db_source *>(source), s));
+}
+
 extern "C" const char *db_series_uid(const db_source *source, int s) {
     const Series *series = seriesAt(source, s);
     return series ? series->uid.c_str() : "";
@@ -367,7 +371,7 @@ extern "C" int db_series_file_count(const db_source *source, int s) {
 
 extern "C" int db_prepare(db_source *source, int s, db_geometry *geometry, char *err, size_t err_size) {
     quietGDCM();
-    Series *series = source && s >= 0 && (size_t)s < source->series.size() ? &source->series[s] : nullptr;
+    Series *series = seriesAt(source, s);
     if (!series || !geometry) {
         fail(err, err_size, "no such DICOM series");
         return -1;
@@ -520,7 +524,7 @@ template <typename T> double storedValue(const char *buffer, size_t i, unsigned 
 
 extern "C" int db_read_voxels(db_source *source, int s, float *out, int64_t count, char *err, size_t err_size) {
     quietGDCM();
-    Series *series = source && s >= 0 && (size_t)s < source->series.size() ? &source->series[s] : nullptr;
+    Series *series = seriesAt(source, s);
     if (!series || series->planes.empty()) {
         fail(err, err_size, "no prepared DICOM series");
         return -1;
