@@ -33,6 +33,8 @@ let package = Package(
                 cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0"])],
                 linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
                                  .linkedLibrary("stdc++")]),
+        // libtiff (Debian libtiff-dev) for light-sheet stacks, behind a small C header of our own.
+        .target(name: "CTiffBridge", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("tiff")]),
         // libjpeg (Debian libjpeg-dev) for the preview picture.
         .target(name: "CJpegBridge", linkerSettings: [.linkedLibrary("jpeg")]),
         // aimos's own CPU kernels (C: one source compiled per instruction set, picked at run time).
@@ -41,7 +43,7 @@ let package = Package(
         // The engine: model file, U-Net, resampling and the segmentation of a volume.
         .target(name: "AimosCore", dependencies: ["CBLAS", "CAimosKernels"]),
         // Files around the engine: NIfTI in and out, organ table, preview, label descriptions.
-        .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CDicomBridge", "CJpegBridge"]),
+        .target(name: "AimosPipeline", dependencies: ["AimosCore", "CNiftiBridge", "CDicomBridge", "CJpegBridge", "CTiffBridge"]),
         // The C ABI entry points (aimos_*), nothing else.
         .target(name: "AimosABI", dependencies: ["AimosCore", "AimosPipeline", "CAimosHeader"],
                 exclude: ["exports.map"],
@@ -64,7 +66,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // The C ABI under threads (also run under ASan and TSan: Tests/sanitizers/run.sh).
         .testTarget(name: "AimosABITests", dependencies: ["AimosABI", "CAimosHeader"]),
-        .testTarget(name: "AimosPipelineTests", dependencies: ["AimosPipeline", "AimosCore", "CNiftiBridge"],
+        .testTarget(name: "AimosPipelineTests", dependencies: ["AimosPipeline", "AimosCore", "CNiftiBridge", "CTiffBridge"],
                     resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -7,6 +7,8 @@
 #   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
 #   the DICOM tests (series written by pydicom against the NIfTI route; PET on its own grid),
+#   the light-sheet tests (TIFF stacks streamed onto a working grid; a 1 GB stack's peak memory),
+#   the cohort tests (cohort mode with resume and provenance; the Snakemake workflow interrupted),
 #   the Python tools' tests (converter, synthesis, training, metrics),
 #   the viewer tests (3D Slicer's core libraries and ITK open the outputs),
 #   the embedding tests (Python binding, Fiji plugin, C example, CMake install + consumers).
@@ -25,10 +27,10 @@ bash Tests/c/run.sh
 echo "== ABI compatibility: programs built against the 0.1 and 0.3 headers, abidiff against the baseline"
 bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
-echo "== Untrusted inputs: hostile model, NIfTI and DICOM files through the C ABI, the fuzzers' seed corpora replayed"
+echo "== Untrusted inputs: hostile model, NIfTI, DICOM and TIFF files through the C ABI, the fuzzers' seed corpora replayed"
 python3 -m pytest -q -rs Tests/fuzz
-for target in model metadata nifti dicom; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
-echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI and DICOM readers (${AIMOS_FUZZ_SECONDS:-60} s each)"
+for target in model metadata nifti dicom tiff; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
+echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI, DICOM and TIFF readers (${AIMOS_FUZZ_SECONDS:-60} s each)"
 bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
 echo "== Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
 bash Tests/sanitizers/run.sh
@@ -38,6 +40,10 @@ echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals
 python3 -m pytest -q -rs Tests/scan_layout
 echo "== DICOM series in (orientations, shuffled files, two series, defects, compressed, multi-frame) and signals on their own grids"
 python3 -m pytest -q -rs Tests/dicom
+echo "== Light-sheet TIFF stacks (layouts, block means, full-resolution planes, the ABI's plane callback, defects, a 1 GB stack in bounded memory)"
+python3 -m pytest -q -rs Tests/lightsheet
+echo "== Cohorts: aimos segment --output-dir (resume, failures, cohort table, provenance) and the Snakemake workflow (interrupted, resumed)"
+python3 -m pytest -q -rs Tests/cohort
 echo "== Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
 python3 -m pytest -q -rs Tests/viewers
 echo "== Python tools"

@@ -28,8 +28,11 @@ ct="--count 36 --seed 100 --modality ct --spacing-range 0.25 0.5 --max-dim 256 -
 for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
     aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ct_$map" $ct
 done
+# --voxel-size-mm: the finest spacing of --spacing-range (recorded as the models' voxel_size_mm,
+# aimos's default grid when it streams a light-sheet stack down to a coarser one).
 train="--architecture Unet256 --input-size 112 --epochs 10 --batch-size 8 --seed 1 --max-slices-per-case 16
-       --classes-present-only --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects="
+       --classes-present-only --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects=
+       --voxel-size-mm 0.25"
 data="--data $work/ct_digimouse_atlas --data $work/ct_rosenhain_organs_a --data $work/ct_rosenhain_ct140_organs"
 ls="--count 24 --seed 300 --modality lightsheet --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.3
     --extra-animals 0.1 --size-range 0.8 1.15 --second-annotation"
@@ -46,7 +49,7 @@ aimos-train $data $train --test-subjects rosenhain_ct280 --out "$work/model_loao
 aimos-train --data "$work/ls_digimouse_atlas" --data "$work/ls_rosenhain_organs_a" \
     --architecture Unet128 --input-size 96 --epochs 15 --batch-size 8 --seed 1 --max-slices-per-case 16 \
     --classes Brain,Heart,Lung,Liver,Kidney,Spleen --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects= \
-    --out models/aimos-lightsheet.safetensors --log "$work/log_lightsheet.csv" > "$work/train_lightsheet.log"
+    --voxel-size-mm 0.25 --out models/aimos-lightsheet.safetensors --log "$work/log_lightsheet.csv" > "$work/train_lightsheet.log"
 wait
 
 bash Tools/evaluate_model.sh "$work/model_loao.safetensors" "$work/eval_loao" ct

@@ -70,9 +70,9 @@ extern "C" {
 /* Version of this header. aimos_version() reports the library's; they match when the
  * library and header come from one build. */
 #define AIMOS_VERSION_MAJOR 1
-#define AIMOS_VERSION_MINOR 1
+#define AIMOS_VERSION_MINOR 2
 #define AIMOS_VERSION_PATCH 0
-#define AIMOS_VERSION_STRING "1.1.0"
+#define AIMOS_VERSION_STRING "1.2.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH, to compare with aimos_version_number() (the library a
  * program runs against) at run time. Since 0.3. */
 #define AIMOS_VERSION_NUMBER (AIMOS_VERSION_MAJOR * 10000 + AIMOS_VERSION_MINOR * 100 + AIMOS_VERSION_PATCH)
@@ -267,9 +267,70 @@ aimos_status aimos_segment_volume(const aimos_model *model, const aimos_volume_0
  * (column, row, plane), the patient frame (LPS) turned into RAS in the sform and qform. The
  * series is read once in a child process (fork) before it is read in the caller's: Debian's
  * GDCM aborts on some malformed files, and a crash there becomes AIMOS_ERROR_FORMAT instead of
- * ending the caller (SECURITY.md). */
+ * ending the caller (SECURITY.md).
+ * Since 1.2, input_path may also be a light-sheet TIFF stack (a folder of .tif planes, or a
+ * multi-page TIFF/BigTIFF) whose file records its voxel size (OME-XML, or ImageJ's description):
+ * streamed onto the model's working grid as aimos_segment_planes does, the label map written on
+ * that grid (INVALID_ARGUMENT when no voxel size is recorded). */
 aimos_status aimos_segment_nifti(const aimos_model *model, const char *input_path,
                                  const char *output_labels_path, const aimos_options *options);
+
+/* Light-sheet stacks too large to hold: a volume the caller hands over one z plane at a time,
+ * so hosts with virtual stacks (Fiji, napari) segment volumes they never load. aimos averages
+ * the planes in blocks of whole voxels down to a working grid as they arrive (memory: one
+ * working plane and the working volume, never the stack) and segments that grid. Initialise
+ * with aimos_plane_source_init, then set the fields. Since 1.2. */
+
+/* Returns plane z (0-based): dims[0] * dims[1] voxels of the source's dtype, x fastest, rows
+ * (y) one after another. aimos asks for the planes in order, z = 0 ... dims[2] - 1, each once,
+ * on the thread that called aimos_segment_planes; the pointer must stay valid until the next
+ * call (or the function's return). Return NULL to abort: aimos_segment_planes then returns
+ * AIMOS_ERROR_IO. Since 1.2. */
+typedef const void *(*aimos_plane_fn)(void *user_data, int64_t z);
+
+typedef struct aimos_plane_source {
+    uint32_t struct_size;     /* set by aimos_plane_source_init; do not change */
+    int32_t dtype;            /* an aimos_dtype */
+    int64_t dims[3];          /* nx, ny, number of planes; each 1 ... 65536 */
+    double spacing_mm[3];     /* the stack's voxel size in mm along x, y, z; each finite and > 0 */
+    aimos_plane_fn plane;     /* required */
+    void *user_data;          /* handed to plane unchanged */
+    double working_voxel_size_mm[3]; /* the working grid's wanted voxel size; default 0 (each):
+                                  the model's training voxel size (0.1 mm when its file records
+                                  none). Block factors are round(working / spacing) (halves
+                                  up), at least 1 and at most the stack's extent on that axis. */
+} aimos_plane_source;
+
+/* The size of aimos_plane_source in 1.2, the smallest struct_size the library accepts. */
+#define AIMOS_PLANE_SOURCE_SIZE_1_2 ((uint32_t)(offsetof(aimos_plane_source, working_voxel_size_mm) + 3 * sizeof(double)))
+
+/* Fills the first `size` bytes of *source with zeros (not yet valid) and sets struct_size.
+ * NULL, or a size below AIMOS_PLANE_SOURCE_SIZE_1_2, is a no-op. Since 1.2. */
+void aimos_plane_source_init_sized(aimos_plane_source *source, uint32_t size);
+#define aimos_plane_source_init(source) aimos_plane_source_init_sized((source), (uint32_t)sizeof(aimos_plane_source))
+
+/* Segments a stack of planes (see aimos_plane_source). The result lies on the working grid:
+ * aimos_result_dims gives its dims (ceil(n / factor) per axis), aimos_result_spacing its voxel
+ * size, aimos_result_grid_factors the block of stack voxels each working voxel stands for
+ * (working voxel j covers stack voxels j*f ... min((j+1)*f, n) - 1 along each axis: upsample
+ * the labels by nearest to get them at the stack's resolution). options as for aimos_segment;
+ * options->progress reports the working grid's slices after all planes were read.
+ * Returns AIMOS_OK, or INVALID_ARGUMENT (NULL arguments or plane, struct_size too small, bad
+ * dtype, dims, spacing or working voxel size, a NaN or infinite voxel, bad options), MISUSE
+ * (model not live), IO (plane returned NULL), OUT_OF_MEMORY, CANCELLED. On failure
+ * *out_result is NULL. Since 1.2. */
+aimos_status aimos_segment_planes(const aimos_model *model, const aimos_plane_source *source,
+                                  const aimos_options *options, aimos_result **out_result);
+
+/* The voxel size in mm (x, y, z) of a result's grid: the volume's for aimos_segment, the
+ * working grid's for aimos_segment_planes. Returns AIMOS_OK, or INVALID_ARGUMENT (NULL result
+ * or spacing_mm), MISUSE (result not live). Since 1.2. */
+aimos_status aimos_result_spacing(const aimos_result *result, double spacing_mm[3]);
+
+/* The block factors of a result of aimos_segment_planes (stack voxels per working voxel along
+ * x, y, z); 1, 1, 1 for every other result. Returns AIMOS_OK, or INVALID_ARGUMENT (NULL
+ * result or factors), MISUSE (result not live). Since 1.2. */
+aimos_status aimos_result_grid_factors(const aimos_result *result, int64_t factors[3]);
 
 /* Frees a model or a result. NULL, and a pointer that is not a live aimos handle (already freed,
  * or never made by aimos), are harmless no-ops. A model may be freed while a result made from

@@ -77,6 +77,16 @@ class _Options(ctypes.Structure):
                 ("world_matrix", ctypes.POINTER(ctypes.c_double))]
 
 
+_PLANE_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
+
+
+class _PlaneSource(ctypes.Structure):
+    """aimos_plane_source (1.2): a stack handed over one plane at a time."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("dtype", ctypes.c_int32), ("dims", ctypes.c_int64 * 3),
+                ("spacing_mm", ctypes.c_double * 3), ("plane", _PLANE_FN), ("user_data", ctypes.c_void_p),
+                ("working_voxel_size_mm", ctypes.c_double * 3)]
+
+
 class _Layout(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("orientation", ctypes.c_char * 4),
                 ("confidence", ctypes.c_double), ("crop_lower", ctypes.c_int64 * 3),
@@ -124,6 +134,12 @@ def _declare(lib):
         "aimos_last_error": (c.c_char_p, []),
         "aimos_status_string": (c.c_char_p, [c.c_int]),
         "aimos_version": (c.c_char_p, []),
+        # since 1.2
+        "aimos_plane_source_init_sized": (None, [c.POINTER(_PlaneSource), c.c_uint32]),
+        "aimos_segment_planes": (c.c_int, [P, c.POINTER(_PlaneSource), c.POINTER(_Options), c.POINTER(P)]),
+        "aimos_result_spacing": (c.c_int, [P, c.POINTER(c.c_double)]),
+        "aimos_result_grid_factors": (c.c_int, [P, c.POINTER(c.c_int64)]),
+        "aimos_result_dims": (c.c_int, [P, c.POINTER(c.c_int64)]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -336,6 +352,63 @@ class Model:
         _check(status)
         try:
             return self._collect(result, volume.shape, spacing)
+        finally:
+            self._lib.aimos_result_free(result)
+
+    def segment_planes(self, plane, shape, spacing, dtype, working_voxel_size=None, threads=0):
+        """Segments a stack too large to hold (a napari or dask array, TIFF planes on disk):
+        plane(z) returns plane z as a 2D array of shape (ny, nx) (rows are y, as image readers
+        give them), asked for in order, each once. shape: (nx, ny, nz); spacing: the stack's
+        voxel size in mm; dtype: the planes' numpy dtype. The stack is averaged onto a working
+        grid of working_voxel_size mm (None: the model's training voxel size) as the planes come,
+        and segmented there. Returns a Segmentation on the working grid (labels indexed [x, y, z],
+        spacing the working voxel size), with grid_factors: stack voxels per working voxel.
+        An exception plane raises stops the run and is re-raised here.
+        """
+        if self._handle is None:
+            raise ValueError("segment_planes on a closed aimos.Model")
+        dtype = np.dtype(dtype)
+        if dtype not in _AIMOS_DTYPES:
+            raise ValueError(f"planes of dtype {dtype} are not supported; use one of {sorted(map(str, _AIMOS_DTYPES))}")
+        nx, ny, nz = (int(n) for n in shape)
+        held, raised = [], []
+
+        def next_plane(_user_data, z):
+            try:
+                array = np.ascontiguousarray(plane(int(z)), dtype=dtype)
+                if array.shape != (ny, nx):
+                    raise ValueError(f"plane {z} has shape {array.shape}; expected (ny, nx) = {(ny, nx)}")
+                held[:] = [array]   # valid until the next call, as the C API asks
+                return array.ctypes.data
+            except BaseException as error:  # cannot cross C frames: keep it, abort the run
+                raised.append(error)
+                return None
+
+        source = _PlaneSource()
+        self._lib.aimos_plane_source_init_sized(ctypes.byref(source), ctypes.sizeof(_PlaneSource))
+        source.dtype = _AIMOS_DTYPES[dtype]
+        source.dims = (ctypes.c_int64 * 3)(nx, ny, nz)
+        source.spacing_mm = (ctypes.c_double * 3)(*_spacing_triple(spacing))
+        callback = _PLANE_FN(next_plane)  # the local name keeps it alive for the whole C call
+        source.plane = callback
+        if working_voxel_size is not None:
+            source.working_voxel_size_mm = (ctypes.c_double * 3)(*_spacing_triple(working_voxel_size))
+        options = _Options()
+        self._lib.aimos_options_init_sized(ctypes.byref(options), ctypes.sizeof(_Options))
+        options.threads = int(threads)
+        result = ctypes.c_void_p()
+        status = self._lib.aimos_segment_planes(self._handle, ctypes.byref(source), ctypes.byref(options), ctypes.byref(result))
+        if raised:
+            raise raised[0]
+        _check(status)
+        try:
+            dims, working, factors = (ctypes.c_int64 * 3)(), (ctypes.c_double * 3)(), (ctypes.c_int64 * 3)()
+            _check(self._lib.aimos_result_dims(result, dims))
+            _check(self._lib.aimos_result_spacing(result, working))
+            _check(self._lib.aimos_result_grid_factors(result, factors))
+            segmentation = self._collect(result, tuple(dims), tuple(working))
+            segmentation.grid_factors = tuple(factors)
+            return segmentation
         finally:
             self._lib.aimos_result_free(result)
 

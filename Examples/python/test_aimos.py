@@ -273,3 +273,47 @@ def test_bad_layout_choices_are_refused(model):
         model.segment(volume, SPACING, orientation="header")
     with pytest.raises(ValueError, match="crop"):
         model.segment(volume, SPACING, crop="everything")
+
+
+def block_means(volume, k):
+    """Means of k x k x k blocks of a volume [x, y, z], the last ones partial."""
+    dims = [-(-n // k) for n in volume.shape]
+    sums = np.zeros(dims)
+    counts = np.zeros(dims)
+    for x in range(k):
+        for y in range(k):
+            for z in range(k):
+                part = volume[x::k, y::k, z::k]
+                sums[:part.shape[0], :part.shape[1], :part.shape[2]] += part
+                counts[:part.shape[0], :part.shape[1], :part.shape[2]] += 1
+    return sums / counts
+
+
+def test_segment_planes_equals_segmenting_the_block_means(model):
+    """A stack handed over plane by plane is averaged onto the working grid: the same labels as
+    segmenting numpy's block means of the whole stack."""
+    stack = np.clip(distinctive_volume(shape=(47, 35, 13)), 0, None).astype(np.uint16)
+    asked = []
+
+    def plane(z):
+        asked.append(z)
+        return stack[:, :, z].T          # (ny, nx), as an image reader gives a plane
+
+    result = model.segment_planes(plane, stack.shape, 0.1, np.uint16, working_voxel_size=0.3)
+    assert asked == list(range(13))
+    assert result.grid_factors == (3, 3, 3) and result.labels.shape == (16, 12, 5)
+    assert np.allclose(result.spacing, 0.3)
+    expected = model.segment(block_means(stack.astype(np.float64), 3).astype(np.float32), 0.3)
+    assert np.array_equal(result.labels, expected.labels)
+
+
+def test_segment_planes_reraises_the_callbacks_exception(model):
+    def plane(z):
+        if z == 4:
+            raise KeyError("plane 4 is missing on disk")
+        return np.zeros((10, 12), np.uint8)
+
+    with pytest.raises(KeyError, match="plane 4"):
+        model.segment_planes(plane, (12, 10, 8), 0.5, np.uint8)
+    with pytest.raises(ValueError, match="expected \\(ny, nx\\)"):
+        model.segment_planes(lambda z: np.zeros((12, 10), np.uint8), (12, 10, 8), 0.5, np.uint8)

@@ -74,7 +74,12 @@ final class ModelHandle {
 /// What an aimos_result handle points to.
 final class ResultHandle {
     let result: SegmentationResult
-    init(result: SegmentationResult) { self.result = result }
+    /// Stack voxels per result voxel (aimos_segment_planes' working grid), else 1, 1, 1.
+    let gridFactors: [Int]
+    init(result: SegmentationResult, gridFactors: [Int] = [1, 1, 1]) {
+        self.result = result
+        self.gridFactors = gridFactors
+    }
 }
 
 extension HandleRegistry {

@@ -14,7 +14,7 @@ struct AimosCLI: ParsableCommand {
         commandName: "aimos",
         abstract: "Whole-body mouse organ segmentation (AIMOS) of micro-CT and light-sheet scans.",
         version: AimosInfo.version.description,
-        subcommands: [SegmentCommand.self, InfoCommand.self, VolumesCommand.self, EvaluateCommand.self,
+        subcommands: [SegmentCommand.self, CohortTableCommand.self, InfoCommand.self, VolumesCommand.self, EvaluateCommand.self,
                       DisagreementCommand.self, VariabilityCommand.self, AllocateCommand.self, BenchCommand.self])
 
     /// Exit codes: 0 success, 1 usage, 2 input error, 3 model error, 4 internal, 130 cancelled.

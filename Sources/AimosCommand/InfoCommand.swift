@@ -25,6 +25,7 @@ struct InfoCommand: ParsableCommand {
         print("slice axis:   \(m.values.sliceAxis) (with --orientation none)")
         print("orientation:  \(m.values.orientation) (rows, columns, slices of its training slices)")
         print("crop:         \(m.values.cropsToBody ? "body" : "none")")
+        print("voxel size:   \(m.values.voxelSizeMM.map { "\($0) mm (the working grid of TIFF stacks)" } ?? "not recorded (TIFF stacks: 0.1 mm working grid)")")
         print("members:      \(m.values.ensembleMembers)")
         print("uncertainty:  \(m.values.uncertainty ? "yes (extra output channel)" : "no")")
         print("parameters:   \(m.parameterCount)")

@@ -9,9 +9,11 @@ final class ProgressBar {
     private let enabled: Bool
     private let start = MonotonicClock.seconds
     private var lastDraw = 0.0
+    private let unit: String
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
 
-    init(quiet: Bool) {
+    init(quiet: Bool, unit: String = "slices") {
+        self.unit = unit
         enabled = !quiet && isatty(STDERR_FILENO) != 0
         signal(SIGINT) { _ in ProgressBar.interrupted = 1 }
     }
@@ -29,7 +31,7 @@ final class ProgressBar {
         let width = 30
         let filled = total > 0 ? Int(Double(width) * Double(done) / Double(total)) : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let line = "\r[\(bar)] \(done)/\(total) slices  \(format(rate)) slices/s  \(clock(left)) left "
+        let line = "\r[\(bar)] \(done)/\(total) \(unit)  \(format(rate)) \(unit)/s  \(clock(left)) left "
         fputs(line, stderr)
         if done == total { fputs("\n", stderr) }
         return true

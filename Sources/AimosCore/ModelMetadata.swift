@@ -1,6 +1,7 @@
 /// The `aimos` entry of a model file's `__metadata__`: a JSON string such as
 /// {"architecture": "Unet768", "classes": ["background", "Bone", ...], "input_size": 256,
-///  "uncertainty": false, "ensemble_members": 1, "slice_axis": 2, "orientation": "TLD", "crop": "none"}.
+///  "uncertainty": false, "ensemble_members": 1, "slice_axis": 2, "orientation": "TLD", "crop": "none",
+///  "voxel_size_mm": 0.25}.
 /// Only architecture and classes are required; the rest default as shown. `orientation` is the
 /// anatomical layout of the training slices (rows, columns, slice index; AnatomicalOrientation);
 /// absent means the published layout. `crop` says whether training slices were cut from the
@@ -15,6 +16,9 @@ package struct ModelMetadata: Equatable {
     package var orientation: AnatomicalOrientation = .published
     /// Whether the model was trained on slices cropped to the body.
     package var cropsToBody = false
+    /// The voxel size (mm) of the scans it was trained on, when recorded ("voxel_size_mm"):
+    /// the default working grid a light-sheet stack is averaged down to.
+    package var voxelSizeMM: Double?
 
     /// Labels are written as uint8.
     static let maxClasses = 255
@@ -84,6 +88,12 @@ package struct ModelMetadata: Equatable {
                 throw AimosError.format("metadata 'aimos': orientation must be a code such as \"TLD\" (one of H/T, L/R, D/V for rows, columns and slices)")
             }
             orientation = code
+        }
+        if let v = value["voxel_size_mm"] {
+            guard case let .number(mm, _) = v, mm.isFinite, mm > 0, mm <= 100 else {
+                throw AimosError.format("metadata 'aimos': voxel_size_mm must be a number of millimetres > 0")
+            }
+            voxelSizeMM = mm
         }
         if let v = value["crop"] {
             guard let text = v.stringValue, ["body", "none"].contains(text) else {

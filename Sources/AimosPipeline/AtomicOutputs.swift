@@ -42,6 +42,19 @@ package final class AtomicOutputs {
         return temporary
     }
 
+    /// A temporary folder for the folder output `path` (created empty), renamed by `commit`.
+    package func temporaryDirectory(for path: String) throws -> String {
+        let temporary = try temporaryPath(for: path)
+        guard mkdir(temporary, 0o755) == 0 else {
+            pending.removeLast()
+            throw AimosError(.io, "cannot create a folder next to '\(path)': \(String(cString: strerror(errno)))")
+        }
+        return temporary
+    }
+
+    /// The files written so far and not yet committed.
+    package var pendingFiles: [(temporary: String, final: String)] { pending }
+
     /// Writes a small text file through a temporary path.
     package func writeText(_ text: String, to path: String) throws {
         let temporary = try temporaryPath(for: path)
@@ -61,22 +74,55 @@ package final class AtomicOutputs {
         try outputs.commit()
     }
 
-    /// Renames every temporary file into place.
+    /// Renames every temporary file into place. A folder output replaces an old folder: every
+    /// old folder is moved aside first (rename cannot replace a folder that has files), so a
+    /// failure before any output is in place changes nothing, and a failed rename puts the old
+    /// folders back.
     package func commit() throws {
+        var asides: [(old: String, final: String)] = []
+        func restore() { for (old, final) in asides.reversed() { rename(old, final) } }
         for (temporary, final) in pending {
             if !overwrite, access(final, F_OK) == 0 {
                 throw AimosError(.io, "'\(final)' appeared while aimos was running; not replaced")
             }
-            guard rename(temporary, final) == 0 else {
-                throw AimosError(.io, "cannot move the output into '\(final)': \(String(cString: strerror(errno)))")
+            if overwrite, AtomicOutputs.isFolder(temporary), AtomicOutputs.isFolder(final) {
+                guard rename(final, temporary + ".old") == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    restore()
+                    throw AimosError(.io, "cannot replace the folder '\(final)': \(reason)")
+                }
+                asides.append((temporary + ".old", final))
             }
         }
+        for (temporary, final) in pending {
+            guard rename(temporary, final) == 0 else {
+                let reason = String(cString: strerror(errno))
+                restore()
+                throw AimosError(.io, "cannot move the output into '\(final)': \(reason)")
+            }
+        }
+        for (old, _) in asides { AtomicOutputs.remove(old) }
         pending.removeAll()
+    }
+
+    static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Removes a file, or a folder of files (aimos's own folder outputs hold no subfolders).
+    static func remove(_ path: String) {
+        if isFolder(path), let names = try? FolderListing.regularFiles(in: path) {
+            for name in names { unlink(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 
     /// Removes the temporary files not yet committed.
     package func discard() {
-        for (temporary, _) in pending { unlink(temporary) }
+        for (temporary, _) in pending { AtomicOutputs.remove(temporary) }
         pending.removeAll()
     }
 

@@ -26,8 +26,12 @@ package struct RGBImage {
     }
 
     mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, color: OrganPalette.RGB) {
-        for yy in max(0, y)..<min(height, y + h) {
-            for xx in max(0, x)..<min(width, x + w) { set(x: xx, y: yy, color) }
+        // A rectangle partly or wholly outside the picture (a legend on a tiny scan's preview)
+        // is clipped; an empty range must not be formed backwards.
+        let x0 = max(0, x), x1 = min(width, x + w), y0 = max(0, y), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 {
+            for xx in x0..<x1 { set(x: xx, y: yy, color) }
         }
     }
 

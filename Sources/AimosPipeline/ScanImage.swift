@@ -20,6 +20,8 @@ package final class ScanImage {
     package let datatypeName: String
     /// The DICOM series it was read from, nil for a NIfTI file.
     package let dicom: DicomSeriesInfo?
+    /// The TIFF stack it was averaged from, nil for NIfTI and DICOM.
+    package let stack: StackOrigin?
     package var voxelCount: Int { dims[0] * dims[1] * dims[2] }
     private let scaled: Bool
     private let slope: Double, intercept: Double
@@ -29,9 +31,16 @@ package final class ScanImage {
     private let datatype: NiftiDatatype
     private let voxels: UnsafeRawPointer
 
-    /// Opens a scan: a folder or a DICOM file as a DICOM series (`series` picks one of several
-    /// by its Series Instance UID), anything else as NIfTI/Analyze.
-    package static func open(path: String, series: String? = nil) throws -> ScanImage {
+    /// Opens a scan: a TIFF file or a folder of TIFF planes as a light-sheet stack averaged
+    /// onto its working grid (`stack`), another folder or a DICOM file as a DICOM series
+    /// (`series` picks one of several by its Series Instance UID), anything else as NIfTI/Analyze.
+    package static func open(path: String, series: String? = nil, stack: StackReading? = nil) throws -> ScanImage {
+        if TiffStack.looksLikeTiff(path) {
+            guard let reading = stack else {
+                throw AimosError(.unsupported, "'\(path)' is a TIFF stack; this entry point reads NIfTI and DICOM (aimos segment reads TIFF stacks)")
+            }
+            return try ScanImage(tiffPath: path, reading: reading)
+        }
         if DicomSeriesReader.looksLikeDicom(path) { return try ScanImage(dicomPath: path, series: series) }
         if let uid = series {
             throw AimosError(.invalidArgument, "--series \(uid) picks a DICOM series, but '\(path)' is not a DICOM folder or file")
@@ -40,10 +49,11 @@ package final class ScanImage {
     }
 
     /// Takes ownership of `image` (freed here if the checks fail).
-    init(image: OpaquePointer, path: String, dicom: DicomSeriesInfo?) throws {
+    init(image: OpaquePointer, path: String, dicom: DicomSeriesInfo?, stack: StackOrigin? = nil) throws {
         self.path = path
         self.image = image
         self.dicom = dicom
+        self.stack = stack
         do {
             let ndim = Int(nb_ndim(image))
             guard ndim >= 1, ndim <= 7 else { throw AimosError(.format, "'\(path)' has \(ndim) dimensions") }

@@ -44,6 +44,15 @@ package struct SegmentationJob {
     /// implausible one.
     package var voxelSize: [Double]?
     package var overwrite = false
+    /// A TIFF stack's working voxel size (mm, x, y, z); default the model's training voxel size.
+    package var workingVoxelSize: [Double]?
+    /// A TIFF stack's label map also at full resolution: a folder of uint8 TIFF planes.
+    package var fullResolutionLabelsPath: String?
+    /// Progress of reading (and writing) a TIFF stack's planes: (planes done, planes).
+    package var planeProgress: ((Int, Int) -> Bool)?
+    /// The provenance sidecar to write last, in the same commit (Provenance), and what it records.
+    package var provenancePath: String?
+    package var provenance: Provenance.Request?
     /// Compute the organ table even without --volumes (the command prints it).
     package var computeStatistics = false
     package var options = SegmentationOptions()
@@ -72,8 +81,26 @@ package struct SegmentationJob {
         self.outputPath = outputPath
     }
 
+    /// A folder output's path without trailing slashes (labels_full/ is labels_full).
+    package static func folderPath(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+
     var outputPaths: [String] {
-        [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath, reportPath].compactMap { $0 }
+        [outputPath, probabilitiesPath, uncertaintyPath, volumesPath, previewPath, itkSnapPath, slicerPath, reportPath,
+         fullResolutionLabelsPath, provenancePath].compactMap { $0 }
+    }
+
+    /// The outputs by kind, as the provenance sidecar names them (the per-animal label maps are
+    /// labels_animal1, ...).
+    var outputKinds: [(kind: String, path: String)] {
+        let all: [(String, String?)] = [("labels", outputPath), ("probabilities", probabilitiesPath), ("uncertainty", uncertaintyPath),
+                                        ("volumes", volumesPath), ("preview", previewPath), ("report", reportPath),
+                                        ("itksnap_labels", itkSnapPath), ("slicer_colors", slicerPath),
+                                        ("full_resolution_labels", fullResolutionLabelsPath)]
+        return all.compactMap { kind, path in path.map { (kind, $0) } }
     }
 
     /// The organ table's description of the signal: its path, DICOM attributes, source grid.
@@ -92,6 +119,9 @@ package struct SegmentationJob {
     }
 
     package func run(model: AimosModel) throws -> Outcome {
+        let started = MonotonicClock.seconds
+        // The input as it was when reading began: the sidecar must describe what was segmented.
+        let stamp = provenance == nil ? nil : try JobError.at(.input) { try Provenance.InputStamp(path: inputPath) }
         let outputs = AtomicOutputs(overwrite: overwrite)
         defer { outputs.discard() }
         let paths = outputPaths
@@ -111,12 +141,21 @@ package struct SegmentationJob {
                 throw AimosError(.invalidArgument, "'\(p)': the preview is written as .jpg")
             }
             try [outputPath, probabilitiesPath, uncertaintyPath].compactMap({ $0 }).forEach(NiftiOutputWriter.checkPath)
+            if let folder = fullResolutionLabelsPath { try FullResolutionLabels.checkReplaceable(folder, overwrite: overwrite, inputs: inputs) }
             try paths.forEach(outputs.check)
         }
         if uncertaintyPath != nil && !model.hasUncertainty {
             throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; --uncertainty needs a model trained with one"))
         }
-        let scan = try JobError.at(.input) { try ScanImage.open(path: inputPath, series: series) }
+        var reading = StackReading(voxelSize: voxelSize,
+                                   workingVoxelSize: workingVoxelSize ?? [Double](repeating: model.metadata.values.voxelSizeMM ?? WorkingGrid.fallbackVoxelSizeMM, count: 3))
+        reading.progress = planeProgress
+        let scan = try JobError.at(.input) { try ScanImage.open(path: inputPath, series: series, stack: reading) }
+        if fullResolutionLabelsPath != nil && scan.stack == nil {
+            throw JobError(stage: .input, error: AimosError(.invalidArgument, "--full-resolution-labels is for TIFF stacks, which aimos segments on a coarser working grid; '\(inputPath)' is segmented at its own resolution"))
+        }
+        // A stack's --voxel-size is its own voxels' size, already scaled onto the working grid.
+        let voxelSize = scan.stack == nil ? self.voxelSize : nil
         let spacing = voxelSize ?? scan.spacing
         var warnings: [String] = []
         if let v = voxelSize {
@@ -126,7 +165,9 @@ package struct SegmentationJob {
         }
         let signal = try JobError.at(.input) { () -> SignalOnScanGrid? in
             guard let path = signalPath else { return nil }
-            return try SignalOnScanGrid(signal: ScanImage.open(path: path, series: signalSeries), scan: scan, signalPath: path)
+            var signalReading = reading
+            signalReading.progress = nil
+            return try SignalOnScanGrid(signal: ScanImage.open(path: path, series: signalSeries, stack: signalReading), scan: scan, signalPath: path)
         }
         var settings = options
         settings.keepProbabilities = options.keepProbabilities || probabilitiesPath != nil
@@ -134,7 +175,7 @@ package struct SegmentationJob {
         let wantsTable = volumesPath != nil || computeStatistics
         // The organ table is only as right as the voxel size: check it before any work.
         var unitsDoubtful = false
-        if (wantsTable || reportPath != nil) && voxelSize == nil {
+        if (wantsTable || reportPath != nil) && self.voxelSize == nil {
             let body = try JobError.at(.input) { try scan.withVolume { try BodyFinder.find($0) } }
             settings.body = body   // the same volume and voxel size: the engine need not search again
             if let factor = body.suggestedVoxelSizeFactor {
@@ -187,6 +228,10 @@ package struct SegmentationJob {
                                                       classes: classes, architecture: architecture, layout: layoutNote.animal(k))
                 }
             }
+            if let path = fullResolutionLabelsPath, let stack = scan.stack {
+                try FullResolutionLabels.write(result.labels, grid: stack.grid, classes: classes,
+                                               to: outputs.temporaryDirectory(for: path), progress: planeProgress)
+            }
             if let path = probabilitiesPath {
                 try NiftiOutputWriter.writeProbabilities(result.probabilities, like: scan, to: outputs.temporaryPath(for: path), classes: classes)
             }
@@ -211,9 +256,33 @@ package struct SegmentationJob {
                 let name = String(path.split(separator: "/").last ?? "")
                 try outputs.writeText(LabelDescriptionFiles.slicerColorTable(classes: classes, fileName: name), to: path)
             }
+            if let path = provenancePath, let request = provenance, let stamp = stamp {
+                try writeProvenance(request, to: path, outputs: outputs, layout: layoutNote.json,
+                                    animals: splitAnimals ? result.animalCount : 0, started: started, stamp: stamp)
+            }
             try outputs.commit()
         }
         return Outcome(statistics: statistics, axis: result.sliceAxis, layouts: result.layouts, warnings: warnings,
                        report: report)
+    }
+}
+
+extension SegmentationJob {
+    /// The sidecar, written after every other output (it checksums their temporary files) and
+    /// so committed last.
+    func writeProvenance(_ request: Provenance.Request, to path: String, outputs: AtomicOutputs, layout: JSONValue,
+                         animals: Int, started: Double, stamp: Provenance.InputStamp) throws {
+        let temporary = Dictionary(outputs.pendingFiles.map { ($0.final, $0.temporary) }, uniquingKeysWith: { a, _ in a })
+        var kinds = outputKinds
+        for k in 0..<animals { kinds.append(("labels_animal\(k + 1)", SegmentationJob.animalPath(outputPath, animal: k + 1))) }
+        let files = kinds.compactMap { kind, final in temporary[final].map { (kind: kind, final: final, temporary: $0) } }
+        let input = try SHA256.of(path: inputPath)
+        guard try Provenance.InputStamp(path: inputPath) == stamp else {
+            throw AimosError(.io, "'\(inputPath)' changed while it was segmented; no output written")
+        }
+        let text = try Provenance.json(request: request, sidecarPath: path, inputPath: inputPath, input: input,
+                                       stamp: stamp, layout: layout,
+                                       seconds: MonotonicClock.seconds - started, outputs: files)
+        try outputs.writeText(text, to: path)
     }
 }

@@ -42,6 +42,11 @@ struct aimos_abi_surface {
     AIMOS_ENTRY(aimos_status_string)
     AIMOS_ENTRY(aimos_version)
     AIMOS_ENTRY(aimos_version_number)
+    /* Since 1.2. */
+    AIMOS_ENTRY(aimos_plane_source_init_sized)
+    AIMOS_ENTRY(aimos_segment_planes)
+    AIMOS_ENTRY(aimos_result_spacing)
+    AIMOS_ENTRY(aimos_result_grid_factors)
 };
 
 /* Types reached only through macros or pointers in the signatures, named so abidw keeps them. */

@@ -2,7 +2,7 @@
 # The ABI check (issue 13): a library built now must serve every program built against an
 # earlier header.
 #   1. Old callers: Tests/abi/old_caller.c, built against each header kept in include-*/ (0.1,
-#      0.3), runs against the library built now.
+#      0.3, 1.0, 1.1), runs against the library built now.
 #   2. Exported symbols: abidiff of libaimos.so against baseline/libaimos.abi; a removed symbol
 #      (abidiff's "incompatible" bit) fails. Every exported aimos_* symbol must be declared
 #      in abi_surface.c, unless experimental.

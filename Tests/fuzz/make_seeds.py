@@ -1,4 +1,4 @@
-"""Writes the fuzzers' seed corpora, Tests/fuzz/corpus/{model,metadata,nifti,dicom}/, from the cases
+"""Writes the fuzzers' seed corpora, Tests/fuzz/corpus/{model,metadata,nifti,dicom,tiff}/, from the cases
 of untrusted_cases.py (the valid model itself, 398 KB, is handed to the model fuzzer from its
 fixture instead of being copied). Regenerate with:  python3 Tests/fuzz/make_seeds.py
 """
@@ -12,7 +12,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 
 def main():
     shutil.rmtree(CORPUS, ignore_errors=True)
-    for target in ("model", "metadata", "nifti", "dicom"):
+    for target in ("model", "metadata", "nifti", "dicom", "tiff"):
         (CORPUS / target).mkdir(parents=True)
     for name, data, _, _ in cases.model_cases():
         if name != "valid" and len(data) < 100_000:  # the mutator works best on small seeds
@@ -25,7 +25,9 @@ def main():
         (CORPUS / "nifti" / name).write_bytes(data)
     for name, data, _, _ in cases.dicom_cases():
         (CORPUS / "dicom" / name).write_bytes(data)
-    for target in ("model", "metadata", "nifti", "dicom"):
+    for name, data, _, _ in cases.tiff_cases():
+        (CORPUS / "tiff" / name).write_bytes(data)
+    for target in ("model", "metadata", "nifti", "dicom", "tiff"):
         files = list((CORPUS / target).iterdir())
         print(f"{target}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the untrusted-input readers with libFuzzer under AddressSanitizer (and LeakSanitizer):
-# the model loader, the metadata JSON parser and the NIfTI reader (Tests/fuzz/Sources). Each
+# the model loader, the metadata JSON parser, the NIfTI, DICOM and TIFF readers (Tests/fuzz/Sources). Each
 # target runs for a bounded time from its seed corpus (Tests/fuzz/corpus/<target>, made by
 # make_seeds.py, plus the project's own model and NIfTI fixtures); any crash, leak, timeout or
 # allocation over the limit fails, leaving the input in .build/fuzz/artifacts/<target>/.
@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 seconds=${1:-60}
 shift || true
-targets=${*:-model metadata nifti dicom}
+targets=${*:-model metadata nifti dicom tiff}
 scratch="$root/.build/fuzz"
 
 echo "building the harnesses (libFuzzer + AddressSanitizer)"
@@ -41,14 +41,15 @@ for target in $targets; do
     # failure; -timeout: a hang is one too. The dicom target allows 4.5 GB: GDCM parses leniently
     # (it retries an element as implicit VR where explicit fails) and then allocates what such an
     # element claims, up to 4 GB, before aimos can see it (SECURITY.md); the element-length walk
-    # (element_lengths.cpp) refuses what it can see first.
+    # (element_lengths.cpp) refuses what it can see first. The tiff target holds one plane of up
+    # to 1 GiB (TiffStack.maxPlaneBytes).
     set +e
     # Leaks inside Debian's GDCM are suppressed by name (lsan.supp says which and why); GDCM has
     # no frame pointers, so allocations are unwound the slow way to see its frames.
     AIMOS_FUZZ_TARGET=$target LSAN_OPTIONS="suppressions=$root/Tests/fuzz/lsan.supp:print_suppressions=0" \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=$([ "$target" = dicom ] && echo 0 || echo 1)" \
         "$binary" "$work" "${seeds[@]}" $extra -max_total_time="$seconds" \
-        -rss_limit_mb=$([ "$target" = dicom ] && echo 6144 || echo 3072) -malloc_limit_mb=$([ "$target" = dicom ] && echo 4608 || echo 1024) \
+        -rss_limit_mb=$([ "$target" = dicom ] && echo 6144 || echo 3072) -malloc_limit_mb=$(case "$target" in dicom) echo 4608 ;; tiff) echo 1100 ;; *) echo 1024 ;; esac) \
         -timeout=20 -max_len=600000 -print_final_stats=1 \
         -artifact_prefix="$artifacts" > "$log" 2>&1
     rc=$?

@@ -125,3 +125,19 @@ def test_model_truncated_anywhere(tmp_path):
     statuses = json.loads(done.stdout.strip().splitlines()[-1])
     wrong = [(cut, STATUS[s]) for cut, s in zip(cuts, statuses) if s != FORMAT_STATUS]
     assert wrong == [], f"cuts that did not give FORMAT: {wrong}"
+
+
+@pytest.mark.parametrize("name,data,status,word", cases.tiff_cases(), ids=[c[0] for c in cases.tiff_cases()])
+def test_tiff_file(tmp_path, name, data, status, word):
+    """A light-sheet TIFF stack (its voxel size in OME-XML) through aimos_segment_nifti."""
+    scan, out = tmp_path / "stack.tif", tmp_path / "labels.nii.gz"
+    scan.write_bytes(data)
+    got = call("nifti", scan, MODEL, out)
+    assert STATUS[got["status"]] == STATUS[status], got["message"]
+    assert word in got["message"]
+    if status == cases.OK:
+        assert out.exists()
+    else:
+        assert str(scan) in got["message"] or "stack.tif" in got["message"], got["message"]
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["stack.tif"] + (["labels.nii.gz"] if status == cases.OK else []))

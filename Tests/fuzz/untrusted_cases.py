@@ -267,3 +267,63 @@ def dicom_cases():
         ("colour", _edited(plane, set_attr(SamplesPerPixel=3, PhotometricInterpretation="RGB", PlanarConfiguration=0, Columns=4)),
          UNSUPPORTED, "colour"),
     ]
+
+
+def _tiff_stack(size_um=100, **options) -> bytes:
+    """A small OME-TIFF stack (16 x 12 x 3 uint16 at 0.1 mm), written by tifffile."""
+    import io
+
+    import numpy as np
+    import tifffile
+    out = io.BytesIO()
+    data = (np.arange(3 * 12 * 16).reshape(3, 12, 16) * 7).astype(options.pop("dtype", np.uint16))
+    tifffile.imwrite(out, data, ome=True, metadata={"axes": "ZYX", "PhysicalSizeX": size_um, "PhysicalSizeY": 100, "PhysicalSizeZ": 100},
+                     **options)
+    return out.getvalue()
+
+
+def _tiff_tag(data: bytes, tag: int, value: int) -> bytes:
+    """The first page's `tag` (a classic little-endian TIFF) set to `value` in place."""
+    ifd = struct.unpack("<I", data[4:8])[0]
+    count = struct.unpack("<H", data[ifd:ifd + 2])[0]
+    out = bytearray(data)
+    for k in range(count):
+        entry = ifd + 2 + 12 * k
+        if struct.unpack("<H", data[entry:entry + 2])[0] == tag:
+            kind = struct.unpack("<H", data[entry + 2:entry + 4])[0]
+            out[entry + 8:entry + 12] = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+            return bytes(out)
+    raise ValueError(f"tag {tag} not in the first page")
+
+
+def tiff_cases():
+    """(name, bytes, status, word) for a TIFF stack given to aimos_segment_nifti (as .tif, with
+    its voxel size in OME-XML)."""
+    valid = _tiff_stack()
+    width, height, bits, compression, strip_offsets, strip_counts = 256, 257, 258, 259, 273, 279
+    ifd = struct.unpack("<I", valid[4:8])[0]
+    entries = struct.unpack("<H", valid[ifd:ifd + 2])[0]
+    loop = bytearray(valid)
+    loop[ifd + 2 + 12 * entries:ifd + 6 + 12 * entries] = struct.pack("<I", ifd)   # the first page's next page: itself
+    return [
+        ("valid", valid, OK, ""),
+        ("valid_tiled_zlib", _tiff_stack(tile=(16, 16), compression="zlib"), OK, ""),
+        ("valid_bigtiff_zlib", _tiff_stack(bigtiff=True, compression="zlib"), OK, ""),
+        ("valid_float32", _tiff_stack(dtype="float32"), OK, ""),
+        ("empty", b"", FORMAT, "not a readable TIFF"),
+        ("garbage_after_signature", b"II*\0" + bytes(range(256)) * 4, FORMAT, ""),
+        ("truncated", valid[: len(valid) // 2], FORMAT, ""),
+        ("width_claims_60000", _tiff_tag(valid, width, 60000), FORMAT, ""),
+        ("height_zero", _tiff_tag(valid, height, 0), FORMAT, ""),
+        ("bits_12", _tiff_tag(valid, bits, 12), UNSUPPORTED, "12-bit"),
+        ("unknown_compression", _tiff_tag(valid, compression, 60000), FORMAT, ""),
+        ("strip_beyond_file", _tiff_tag(valid, strip_offsets, 1 << 30), FORMAT, ""),
+        # An uncompressed strip's byte count beyond the file: libtiff reads the plane's own size
+        # from the offset, which the file holds, so the stack is read as it is.
+        ("strip_count_beyond_file", _tiff_tag(valid, strip_counts, 1 << 30), OK, ""),
+        ("page_chain_loop", bytes(loop), FORMAT, ""),
+        # A voxel size of 1e-300 um: the block factor must not overflow (the reviewer's finding).
+        ("voxel_size_1e-300", _tiff_stack(size_um=1e-300), OK, ""),
+        # The fuzzer's finding: a tiled page whose tiles claim 132 GiB (allocated before the fix).
+        ("tile_claims_132gib", (FINDINGS / "tiff_tile_claims_132gib").read_bytes(), FORMAT, "tile larger than 64 MiB"),
+    ]

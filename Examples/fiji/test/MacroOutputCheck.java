@@ -10,16 +10,19 @@ import java.util.List;
 
 /**
  * Checks what plugin_test.ijm saved (input.tif, labels.tif, labels_axis0.tif, labels_ltd.tif, volumes.csv,
- * prefs.txt) and ImageJ's
+ * prefs.txt; the plane path's outputs: see PlanePathOutputCheck) and ImageJ's
  * stdout (imagej-stdout.txt) against the C API run directly on the saved input voxels.
- * Usage: java -Djna.library.path=DIR -cp ... MacroOutputCheck OUTPUT_DIR MODEL
+ * Usage: java -Djna.library.path=DIR -cp ... MacroOutputCheck OUTPUT_DIR MODEL CT_MODEL
  * Prints "N passed, M failed"; exits 1 on any failure.
  */
 public final class MacroOutputCheck {
     public static void main(String[] args) {
         Path out = Paths.get(args[0]);
         String model = args[1];
+        String ctModel = args[2];
         Checks.test("label image and Results table equal the C API", () -> labelsAndVolumes(out, model));
+        Checks.test("stream option: labels equal aimos_segment_planes", () -> PlanePathOutputCheck.streamedInMemory(out, model));
+        Checks.test("virtual stack streamed onto a 0.5 mm working grid", () -> PlanePathOutputCheck.virtualStack(out, ctModel));
         Checks.test("dialog values remembered in ij.Prefs", () -> prefs(out, model));
         Checks.test("library error reaches IJ.error", () -> error(out));
         Checks.finish();

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// libFuzzer's entry point (built with `--sanitize=fuzzer`, see Tests/fuzz/run.sh). The target
-/// comes from AIMOS_FUZZ_TARGET (model, metadata, nifti or dicom): one binary serves all four.
+/// comes from AIMOS_FUZZ_TARGET (model, metadata, nifti, dicom or tiff): one binary serves all five.
 let fuzzTarget: FuzzTarget = {
     let name = getenv("AIMOS_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget(rawValue: name) else {

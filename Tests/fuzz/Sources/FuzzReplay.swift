@@ -6,7 +6,7 @@ import AimosCore
 
 /// Without the fuzzer: replays files through a target, so the seed corpora (and any crash
 /// found) run in every normal build as regression tests.
-///   aimos-fuzz <model|metadata|nifti|dicom> <file or directory>...
+///   aimos-fuzz <model|metadata|nifti|dicom|tiff> <file or directory>...
 @main
 struct FuzzReplay {
     static func main() {

@@ -17,6 +17,9 @@ enum FuzzTarget: String, CaseIterable {
     /// A DICOM file, as aimos reads a series (GDCM through the DICOM bridge, the geometry
     /// checks, the decoding of every transfer syntax GDCM has).
     case dicom
+    /// A TIFF stack, as aimos streams a light-sheet scan (libtiff through the TIFF bridge, the
+    /// stack checks, the block averaging onto a working grid).
+    case tiff
 
     /// Runs one input. Errors aimos reports are the expected outcome for most inputs.
     func run(_ bytes: [UInt8]) {
@@ -44,6 +47,15 @@ enum FuzzTarget: String, CaseIterable {
                 let scan = try ScanImage(dicomPath: path)
                 try scan.withVolume { volume in _ = volume.dims }
                 _ = scan.worldMatrix()
+            case .tiff:
+                let path = FuzzScratch.write(bytes, suffix: ".tif")
+                defer { unlink(path) }
+                // The file's own voxel size when it records one (hostile sizes too), else 0.1 mm;
+                // a working grid of 0.4 mm exercises the partial blocks on small inputs.
+                let recorded = try TiffStack(path: path).recordedVoxelSize
+                let reading = StackReading(voxelSize: recorded == nil ? [0.1, 0.1, 0.1] : nil, workingVoxelSize: [0.4, 0.4, 0.4])
+                let scan = try ScanImage(tiffPath: path, reading: reading)
+                try scan.withVolume { volume in _ = volume.dims }
             }
         } catch is AimosError {
             // A clear error: what untrusted bytes should get.

@@ -7,6 +7,7 @@ block, decoders upN..up1 and a 1x1 classifier. Each block is conv (3x3, no bias)
 <block>.bn.num_batches_tracked, which inference does not use and is not listed here).
 """
 import collections
+import math
 
 from aimostools.layout import orientation_codes
 
@@ -25,12 +26,29 @@ CLASSIFIER_BIAS = "classify.bias"
 CROPS = ("body", "none")
 
 
+# The engine refuses a recorded voxel size above this (ModelMetadata.swift): no mouse scan is
+# that coarse, so such a value is a unit mistake (µm for mm).
+MAX_VOXEL_SIZE_MM = 100.0
+
+
+def check_voxel_size_mm(value):
+    """`value` as a float when it is a usable voxel size in mm (a finite number > 0, at most
+    MAX_VOXEL_SIZE_MM), else ValueError. bool is refused although Python counts it a number."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or not 0 < value <= MAX_VOXEL_SIZE_MM):
+        raise ValueError(f"voxel size {value!r} must be a finite number of mm, greater than 0 and at most "
+                         f"{MAX_VOXEL_SIZE_MM:g}")
+    return float(value)
+
+
 def aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, ensemble_members=1,
-                   orientation=None, crop=None):
+                   orientation=None, crop=None, voxel_size_mm=None):
     """The `aimos` metadata object of a model file (for the converter and for training).
     orientation (the training slices' layout code, rows, columns, slice) and crop ("body" when
     trained on slices cut from the animal's box) are written only when given: absent, the
-    engine reads the published "TLD" and "none"."""
+    engine reads the published "TLD" and "none". voxel_size_mm (the isotropic voxel size of the
+    training scans) is written only when given; the engine takes it as the default grid when it
+    streams a light-sheet stack down to a coarser one."""
     metadata = {"architecture": architecture, "classes": list(classes), "input_size": input_size,
                 "uncertainty": bool(uncertainty), "ensemble_members": ensemble_members, "slice_axis": slice_axis}
     if orientation is not None:
@@ -42,6 +60,8 @@ def aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, e
         if crop not in CROPS:
             raise ValueError(f"crop {crop!r} must be 'body' or 'none'")
         metadata["crop"] = crop
+    if voxel_size_mm is not None:
+        metadata["voxel_size_mm"] = check_voxel_size_mm(voxel_size_mm)
     return metadata
 
 

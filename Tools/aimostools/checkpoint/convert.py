@@ -87,11 +87,12 @@ def encode(value, dtype, name, origin):
 
 
 def convert(checkpoints, output, architecture, classes, uncertainty=False, input_size=256,
-            slice_axis=2, dtype="F32", orientation=PUBLISHED, crop="none"):
+            slice_axis=2, dtype="F32", orientation=PUBLISHED, crop="none", voxel_size_mm=None):
     """Writes the model file `output` from one checkpoint, or from several as an ensemble
     (tensors prefixed member0., member1., ...). Returns the `aimos` metadata written.
     orientation and crop default to the published preparation's ("TLD", whole field of view)
-    and are written out, so that the file says what it was trained on.
+    and are written out, so that the file says what it was trained on; voxel_size_mm (the
+    training scans' voxel size) only when given.
     Raises ConversionError (nothing written) on bad input."""
     if architecture not in WIDTHS:
         raise ConversionError(f"unknown architecture '{architecture}'; use one of {', '.join(WIDTHS)}")
@@ -108,7 +109,7 @@ def convert(checkpoints, output, architecture, classes, uncertainty=False, input
         raise ConversionError(f"slice axis {slice_axis} must be 0, 1 or 2")
     try:
         metadata = aimos_metadata(architecture, classes, input_size, uncertainty, slice_axis, len(checkpoints),
-                                  orientation=orientation, crop=crop)
+                                  orientation=orientation, crop=crop, voxel_size_mm=voxel_size_mm)
     except ValueError as error:
         raise ConversionError(str(error)) from None
     for path in checkpoints:

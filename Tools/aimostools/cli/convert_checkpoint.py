@@ -35,6 +35,11 @@ slice layout:
   left to the right (the scans' x) and slice indices from belly to back: code TLD, on the
   whole field of view. Give --orientation and --crop for networks trained otherwise.
 
+voxel size:
+  --voxel-size-mm records the (isotropic) voxel size of the scans the network was trained on;
+  aimos takes it as the default grid when it streams a light-sheet stack down to a coarser one.
+  Not written unless given.
+
 exit status:
   0  the model file was written
   1  the model file could not be written (disk, permissions)
@@ -68,6 +73,9 @@ def parse_arguments(argv):
     parser.add_argument("--crop", default="none", choices=CROPS,
                         help="body: trained on slices cut from the animal's box; none: the whole field "
                              "of view (default: none, the published models)")
+    parser.add_argument("--voxel-size-mm", type=float, default=None, metavar="MM",
+                        help="voxel size in mm of the training scans (isotropic; > 0); written as "
+                             "voxel_size_mm (default: not written)")
     parser.add_argument("--dtype", default="F32", choices=OUTPUT_DTYPES,
                         help="storage type of the weights in the model file (default: F32)")
     return parser.parse_args(argv)
@@ -84,7 +92,7 @@ def main(argv=None):
         metadata = convert(args.checkpoints, args.output, args.architecture, classes,
                            uncertainty=args.uncertainty, input_size=args.input_size,
                            slice_axis=args.slice_axis, dtype=args.dtype, orientation=args.orientation,
-                           crop=args.crop)
+                           crop=args.crop, voxel_size_mm=args.voxel_size_mm)
     except (CheckpointError, ConversionError) as error:
         print(f"convert_checkpoint.py: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -6,13 +6,14 @@ file the aimos engine loads (safetensors + metadata `aimos`).
         --epochs 30 --batch-size 32 --seed 1 --val-subjects digimouse --out model.safetensors \
         [--test-subjects rosenhain_a] [--classes-present-only] [--pretrained P.safetensors] \
         [--dual-annotation] [--max-slices-per-case K] [--crop body] [--classes A,B] [--threads T] \
-        [--log train_log.csv]
+        [--log train_log.csv] [--voxel-size-mm 0.25]
 
 Splits are by subject (animal), never by scan: validation subjects choose the best epoch,
 test subjects are left out entirely (evaluate them with aimos-evaluate). On CPU the run is
 seeded and deterministic; CUDA is used when available (--device cpu forces the CPU).
 The model file states its slices' layout ("orientation", from --slice-axis and the datasets'
-synthesis layout) and whether they were cut from the animal's box ("crop", --crop).
+synthesis layout), whether they were cut from the animal's box ("crop", --crop) and, with
+--voxel-size-mm, the training scans' voxel size ("voxel_size_mm").
 """
 import argparse
 import os
@@ -22,11 +23,18 @@ import torch
 
 from aimostools.unet import reference
 from aimostools.training import procedure as training
-from aimostools.checkpoint.architecture import CROPS
+from aimostools.checkpoint.architecture import CROPS, check_voxel_size_mm
 
 
 def subject_list(text):
     return [s for s in text.split(",") if s]
+
+
+def voxel_size_mm(text):
+    try:
+        return check_voxel_size_mm(float(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_arguments(argv):
@@ -46,6 +54,11 @@ def parse_arguments(argv):
     p.add_argument("--crop", default="none", choices=CROPS,
                    help="body: cut every volume to the animal's box before slicing, as the engine does "
                         "at inference for such a model; none: the whole field of view (default)")
+    p.add_argument("--voxel-size-mm", type=voxel_size_mm, default=None, metavar="MM",
+                   help="voxel size in mm (isotropic) of the training scans, recorded in the model file as "
+                        "voxel_size_mm: aimos's default grid when it streams a light-sheet stack down to a "
+                        "coarser one. Scans synthesised over a spacing range (--spacing-range A B): give the "
+                        "finest, A (default: not recorded)")
     p.add_argument("--max-slices-per-case", type=int, default=None,
                    help="keep at most K organ slices per case, evenly spaced")
     p.add_argument("--classes-present-only", action="store_true",
@@ -79,7 +92,8 @@ def main(argv=None):
         batch_size=args.batch_size, seed=args.seed, learning_rate=args.learning_rate,
         slice_axis=args.slice_axis, max_slices_per_case=args.max_slices_per_case,
         classes_present_only=args.classes_present_only, only_classes=args.classes, dual_annotation=args.dual_annotation,
-        activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop)
+        activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop,
+        voxel_size_mm=args.voxel_size_mm)
     print(f"training {args.architecture} at {args.input_size}x{args.input_size} on {device}", flush=True)
     try:
         training.train_from_datasets(args.data, options, args.out, args.val_subjects, args.test_subjects,

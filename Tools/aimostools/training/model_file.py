@@ -21,11 +21,12 @@ def network_tensors(state_dict):
             if value.is_floating_point()}
 
 
-def model_metadata(architecture, classes, input_size, uncertainty, slice_axis, orientation=None, crop=None):
-    """The `aimos` metadata object of one trained network (orientation and crop: see
-    aimos_metadata)."""
+def model_metadata(architecture, classes, input_size, uncertainty, slice_axis, orientation=None, crop=None,
+                   voxel_size_mm=None):
+    """The `aimos` metadata object of one trained network (orientation, crop and voxel_size_mm:
+    see aimos_metadata)."""
     return aimos_metadata(architecture, classes, int(input_size), uncertainty, int(slice_axis),
-                          orientation=orientation, crop=crop)
+                          orientation=orientation, crop=crop, voxel_size_mm=voxel_size_mm)
 
 
 def export_model(path, state_dict, metadata, dtype="F32", training_info=None):

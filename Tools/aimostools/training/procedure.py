@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from aimostools.checkpoint.architecture import check_voxel_size_mm
 from aimostools.layout import body_crop
 from aimostools.layout import orientation_codes
 from aimostools.unet import reference
@@ -44,6 +45,7 @@ class TrainingOptions:
     augment: bool = True
     device: str = "cpu"
     crop: str = "none"                # "body": slices cut from the animal's box (body_crop)
+    voxel_size_mm: Optional[float] = None  # the training scans' voxel size, recorded in the model file
 
 
 @dataclass
@@ -289,6 +291,8 @@ def train_from_datasets(data_dirs, options, out_path, val_subjects=None, test_su
                         pretrained=None, dtype="F32", log=print, log_csv=None):
     """The whole training tool: read the datasets, split by subject, build the slices, train and
     export the best network to out_path. Returns (TrainingResult, class list, split)."""
+    if options.voxel_size_mm is not None:
+        check_voxel_size_mm(options.voxel_size_mm)  # refused before the hours of training, not after
     cases = training_data.read_datasets(data_dirs)
     train_cases, val_cases, test_cases = training_data.split_by_subject(cases, val_subjects, test_subjects, options.seed)
     split = {name: sorted({c.subject for c in group}) for name, group in
@@ -305,7 +309,8 @@ def train_from_datasets(data_dirs, options, out_path, val_subjects=None, test_su
     orientation = orientation_codes.slice_code(orientation_codes.SYNTHESIS, options.slice_axis)
     metadata = training_model_file.model_metadata(options.architecture, classes, options.input_size,
                                                   options.dual_annotation, options.slice_axis,
-                                                  orientation=orientation, crop=options.crop)
+                                                  orientation=orientation, crop=options.crop,
+                                                  voxel_size_mm=options.voxel_size_mm)
     info = {"seed": options.seed, "epochs": options.epochs, "batch_size": options.batch_size,
             "best_epoch": result.best_epoch, "best_loss": result.best_loss,
             "loss": f"soft-Dice ({options.activation})", "augment": options.augment,

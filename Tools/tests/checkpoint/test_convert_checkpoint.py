@@ -425,6 +425,29 @@ def test_metadata_writes_orientation_and_crop_only_when_given():
         aimos_metadata("Unet64", CLASSES, 256, False, 2, crop="Body")
 
 
+def test_voxel_size_is_written_only_when_given(tmp_path):
+    output = tmp_path / "model.safetensors"
+    result = run_converter("--architecture", "Unet64", "--classes", ",".join(CLASSES), "--voxel-size-mm", "0.25",
+                           "-o", output, FIXTURES / "unet64_zip.pt")
+    assert result.returncode == 0, result.stderr
+    assert read_model(output)[1]["voxel_size_mm"] == 0.25
+    convert([FIXTURES / "unet64_zip.pt"], output, "Unet64", CLASSES)
+    assert "voxel_size_mm" not in read_model(output)[1]
+    assert aimos_metadata("Unet64", CLASSES, 256, False, 2, voxel_size_mm=1)["voxel_size_mm"] == 1.0
+    for bad in (0, -0.5, float("nan"), float("inf"), 101, True, "0.25"):
+        with pytest.raises(ValueError, match="must be a finite number of mm"):
+            aimos_metadata("Unet64", CLASSES, 256, False, 2, voxel_size_mm=bad)
+
+
+@pytest.mark.parametrize("value", ["0", "-0.25", "nan", "inf", "1e400"])
+def test_bad_voxel_size_fails_with_exit_2_and_no_output(tmp_path, value):
+    output = tmp_path / "model.safetensors"
+    result = run_converter("--architecture", "Unet64", "--classes", ",".join(CLASSES), "--voxel-size-mm", value,
+                           "-o", output, FIXTURES / "unet64_zip.pt")
+    assert result.returncode == 2 and "must be a finite number of mm" in result.stderr
+    assert not output.exists()
+
+
 def test_class_ids_file_and_uncertainty_channel(tmp_path):
     output = tmp_path / "model.safetensors"
     convert([FIXTURES / "unet64_zip.pt"], output, "Unet64", load_class_names(FIXTURES / "trainingCIDs.pickledump"))
@@ -531,7 +554,8 @@ def test_help_documents_the_options():
     result = run_converter("--help")
     assert result.returncode == 0
     for option in ("--architecture", "--classes", "--class-ids", "--uncertainty", "--input-size",
-                   "--slice-axis", "--orientation", "--crop", "TLD", "--dtype", "--output", "exit status"):
+                   "--slice-axis", "--orientation", "--crop", "TLD", "--voxel-size-mm", "--dtype", "--output",
+                   "exit status"):
         assert option in result.stdout
 
 

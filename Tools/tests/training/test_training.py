@@ -26,6 +26,7 @@ from aimostools.training import augment as training_augment
 from aimostools.training import data as training_data
 from aimostools.training import loss as training_loss
 from aimostools.training import model_file as training_model_file
+from aimostools.cli import train as train_cli
 
 torch.set_num_threads(1)
 CLASSES = training_data.PROJECT_CLASSES
@@ -94,7 +95,8 @@ def trained_by_cli(toy_dataset, tmp_path_factory):
         [sys.executable, "-m", "aimostools.cli.train", "--data", toy_dataset, "--architecture", "Unet64",
          "--input-size", "32", "--epochs", "2", "--batch-size", "4", "--seed", "1", "--val-subjects", "b",
          "--test-subjects", "c", "--classes-present-only", "--max-slices-per-case", "4", "--threads", "1",
-         "--device", "cpu", "--log", log, "--out", model], capture_output=True, text=True, timeout=300)
+         "--device", "cpu", "--voxel-size-mm", "0.5", "--log", log, "--out", model],
+        capture_output=True, text=True, timeout=300)
     return model, log, process
 
 
@@ -422,11 +424,31 @@ def test_cli_trains_logs_and_exports(trained_by_cli):
     assert metadata["architecture"] == "Unet64" and metadata["input_size"] == 32
     # slice axis 2 of the synthesis layout (x left, y head, z back): rows y, columns x, slices z
     assert metadata["orientation"] == "HLD" and metadata["crop"] == "none"
+    assert metadata["voxel_size_mm"] == 0.5
     info = json.loads(entries["aimos_training"])
     assert info["train_cases"] == ["a_s0", "a_s1"] and info["validation_cases"] == ["b_s0", "b_s1"]
     with open(log) as f:
         rows = f.read().strip().splitlines()
     assert rows[0].startswith("epoch,train_loss,val_loss") and len(rows) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "0.25mm"])
+def test_cli_refuses_a_bad_voxel_size_before_reading_anything(value, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        train_cli.parse_arguments(["--data", "unused", "--voxel-size-mm", value, "--out", "unused.safetensors"])
+    assert exit_status.value.code == 2 and "--voxel-size-mm" in capsys.readouterr().err
+
+
+def test_voxel_size_is_recorded_when_given_and_checked_before_training(tmp_path):
+    classes = ["background", "Heart"]
+    assert "voxel_size_mm" not in training_model_file.model_metadata("Unet64", classes, 32, False, 2)
+    given = training_model_file.model_metadata("Unet64", classes, 32, False, 2, voxel_size_mm=0.25)
+    assert given["voxel_size_mm"] == 0.25
+    # refused up front: the missing dataset is never reached
+    with pytest.raises(ValueError, match="voxel size 0 must be"):
+        training.train_from_datasets([str(tmp_path / "no-such-dataset")], tiny_options(voxel_size_mm=0),
+                                     str(tmp_path / "x.safetensors"), log=lambda m: None)
+    assert not os.path.exists(tmp_path / "x.safetensors")
 
 
 def test_cli_refuses_a_validation_subject_that_is_also_a_test_subject(toy_dataset, tmp_path):

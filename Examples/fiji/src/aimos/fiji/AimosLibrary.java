@@ -97,6 +97,46 @@ public interface AimosLibrary extends Library {
         public int slice_direction_known;
     }
 
+    /**
+     * Returns plane z (0-based) of an aimos_plane_source: dims[0] * dims[1] voxels of the
+     * source's dtype, x fastest; valid until the next call. Called in order, z = 0, 1, ..., each
+     * once, on the thread that called aimos_segment_planes. Return null to abort (the call then
+     * returns AIMOS_ERROR_IO). Since 1.2.
+     */
+    interface aimos_plane_fn extends Callback {
+        Pointer invoke(Pointer user_data, long z);
+    }
+
+    /**
+     * struct aimos_plane_source (since 1.2): a stack handed over one z plane at a time. Fill with
+     * aimos_plane_source_init_sized(source, source.size()) first: it sets struct_size. The plane
+     * callback must stay strongly reachable until aimos_segment_planes returns (JNA frees the
+     * native stub of a collected callback).
+     */
+    @Structure.FieldOrder({"struct_size", "dtype", "dims", "spacing_mm", "plane", "user_data", "working_voxel_size_mm"})
+    class aimos_plane_source extends Structure {
+        public int struct_size;
+        public int dtype;
+        public long[] dims = new long[3];
+        public double[] spacing_mm = new double[3];
+        public aimos_plane_fn plane;
+        public Pointer user_data;
+        public double[] working_voxel_size_mm = new double[3];  // 0: the model's training voxel size
+    }
+
+    void aimos_plane_source_init_sized(aimos_plane_source source, int size);
+
+    int aimos_segment_planes(Pointer model, aimos_plane_source source, aimos_options options, PointerByReference out_result);
+
+    /** double spacing_mm[3]: the voxel size of the result's grid (since 1.2). */
+    int aimos_result_spacing(Pointer result, double[] spacing_mm);
+
+    /** int64_t factors[3]: stack voxels per working voxel of an aimos_segment_planes result (since 1.2). */
+    int aimos_result_grid_factors(Pointer result, long[] factors);
+
+    /** int64_t dims[3]: nx, ny, nz of the result's grid (since 0.3). */
+    int aimos_result_dims(Pointer result, long[] dims);
+
     int aimos_result_animal_count(Pointer result);
 
     int aimos_result_layout(Pointer result, int animal, aimos_layout layout);
@@ -130,6 +170,9 @@ public interface AimosLibrary extends Library {
     String aimos_status_string(int status);
 
     String aimos_version();
+
+    /** MAJOR * 10000 + MINOR * 100 + PATCH of the library (since 0.3). */
+    int aimos_version_number();
 
     /**
      * Loads libaimos.so the way Fiji finds native libraries: JNA looks in the jna.library.path

@@ -18,10 +18,20 @@ import ij.process.ByteProcessor;
  * a linear density calibration (e.g. signed 16-bit) does not matter because every slice is
  * z-scored. The voxel size comes from the image calibration (pixelWidth, pixelHeight,
  * pixelDepth and unit), converted to mm.
+ *
+ * Two paths: a stack in memory goes to aimos_segment whole and its labels come back on its own
+ * grid. A virtual stack (or any stack with Settings.streamPlanes) goes to aimos_segment_planes
+ * one slice at a time (PlaneFeeder), so it is never loaded: the library averages the planes in
+ * blocks onto a coarser working grid and the labels come back on that grid (Result.gridFactors;
+ * UpsampledLabelStack shows them at full resolution without holding them there).
  */
 public final class AimosSegmenter implements AutoCloseable {
 
-    /** Called after each segmented slice; return true to cancel. Calls never overlap. */
+    /**
+     * Called after each segmented slice; return true to cancel. Calls never overlap. On the plane
+     * path it is called first for each plane read (z + 1 of the stack's planes), then for each
+     * slice of the working grid.
+     */
     public interface ProgressListener {
         boolean progress(long done, long total);
     }
@@ -37,6 +47,13 @@ public final class AimosSegmenter implements AutoCloseable {
         public int sliceAxis = -1;
         public String crop = "model";
         public int threads = 0;
+        /** Hand the stack over plane by plane (aimos_segment_planes) even when it is in memory;
+         *  virtual stacks always go that way. */
+        public boolean streamPlanes = false;
+        /** The plane path's working voxel size in mm (each axis); 0 = the model's training voxel size. */
+        public double workingVoxelSizeMm = 0;
+        /** On the plane path, also make Result.fullResolutionLabels (an UpsampledLabelStack). */
+        public boolean fullResolutionLabels = false;
 
         /** The 0.1 behaviour: the stack's axes are the model's, the whole field of view. */
         public static Settings published(int sliceAxis, int threads) {
@@ -73,19 +90,33 @@ public final class AimosSegmenter implements AutoCloseable {
         }
     }
 
-    /** The outcome: an 8-bit label stack (one value per class), one table row per class, and
-     *  each animal's layout. */
+    /**
+     * The outcome: an 8-bit label stack (one value per class), one table row per class, and each
+     * animal's layout. On the plane path, labels, the table's voxel counts and the layouts' crops
+     * are on the working grid (labels' calibration: its voxel size in mm).
+     */
     public static final class Result {
         public final ImagePlus labels;
         public final ResultsTable volumes;
         public final java.util.List<Layout> layouts;
+        /** Stack voxels per label voxel along x, y, z: 1, 1, 1 unless the plane path averaged blocks. */
+        public final int[] gridFactors;
+        /** The labels at the stack's resolution (a virtual UpsampledLabelStack), if asked for on
+         *  the plane path; else null. */
+        public final ImagePlus fullResolutionLabels;
 
-        Result(ImagePlus labels, ResultsTable volumes, java.util.List<Layout> layouts) {
+        Result(ImagePlus labels, ResultsTable volumes, java.util.List<Layout> layouts, int[] gridFactors,
+               ImagePlus fullResolutionLabels) {
             this.labels = labels;
             this.volumes = volumes;
             this.layouts = layouts;
+            this.gridFactors = gridFactors;
+            this.fullResolutionLabels = fullResolutionLabels;
         }
     }
+
+    /** The first library version with aimos_segment_planes (AIMOS_VERSION_NUMBER of 1.2.0). */
+    static final int PLANE_SOURCE_VERSION = 10200;
 
     private static AimosLibrary library;
 
@@ -125,13 +156,18 @@ public final class AimosSegmenter implements AutoCloseable {
      * @param threads   worker threads, 0 = one per core
      * @param listener  progress reports and cancellation; may be null
      * @throws AimosException           when the library fails (status CANCELLED if cancelled)
-     * @throws IllegalArgumentException for RGB images, hyperstacks or an unknown length unit
+     * @throws IllegalArgumentException for RGB images, hyperstacks, an unknown length unit, and
+     *                                  on the plane path an uncalibrated stack or a slice unlike the others
+     * @throws IllegalStateException    on the plane path with a library older than 1.2
      */
     public Result segment(ImagePlus image, int sliceAxis, int threads, ProgressListener listener) throws AimosException {
         return segment(image, Settings.published(sliceAxis, threads), listener);
     }
 
-    /** Segments with the given layout settings (see Settings); listener may be null. */
+    /**
+     * Segments with the given settings (see Settings); listener may be null. A virtual stack, or
+     * any with settings.streamPlanes, takes the plane path (see the class comment).
+     */
     public Result segment(ImagePlus image, Settings settings, ProgressListener listener) throws AimosException {
         if (model == null) {
             throw new IllegalStateException("segment on a closed AimosSegmenter");
@@ -139,6 +175,9 @@ public final class AimosSegmenter implements AutoCloseable {
         if (image.getNChannels() > 1 || image.getNFrames() > 1) {
             throw new IllegalArgumentException("AIMOS segments one channel and one time point; this image has "
                 + image.getNChannels() + " channels and " + image.getNFrames() + " frames");
+        }
+        if (settings.streamPlanes || image.getStack().isVirtual()) {
+            return segmentPlanes(image, settings, listener);
         }
         int width = image.getWidth();
         int height = image.getHeight();
@@ -154,14 +193,90 @@ public final class AimosSegmenter implements AutoCloseable {
         volume.spacing_mm = new double[] {calibration.pixelWidth * mmPerUnit, calibration.pixelHeight * mmPerUnit,
                                           calibration.pixelDepth * mmPerUnit};
 
+        Throwable[] thrown = new Throwable[1];
+        AimosLibrary.aimos_options options = options(settings, listener, thrown);
+        PointerByReference out = new PointerByReference();
+        int status = lib.aimos_segment(model, volume, options, out);
+        rethrow(thrown[0]);
+        check(lib, status);
+        Pointer result = out.getValue();
+        try {
+            ImagePlus labels = copyLabels(lib.aimos_result_labels(result), image, width, height, depth);
+            return new Result(labels, volumeTable(result, labels.getStack()), layouts(result), new int[] {1, 1, 1}, null);
+        } finally {
+            lib.aimos_result_free(result);
+        }
+    }
+
+    /** The plane path: the stack handed over slice by slice through PlaneFeeder, labels on the working grid. */
+    private Result segmentPlanes(ImagePlus image, Settings settings, ProgressListener listener) throws AimosException {
+        if (lib.aimos_version_number() < PLANE_SOURCE_VERSION) {
+            throw new IllegalStateException("streaming planes needs libaimos 1.2 or later; the one loaded is "
+                + lib.aimos_version() + ": install the libaimos.so that came with this plugin");
+        }
+        int bitDepth = image.getBitDepth();
+        double working = settings.workingVoxelSizeMm;
+        if (!(working >= 0) || Double.isInfinite(working)) {
+            throw new IllegalArgumentException("the working voxel size must be a size in mm, or 0 for the model's; got " + working);
+        }
+        ImageStack stack = image.getStack();
+        AimosLibrary.aimos_plane_source source = new AimosLibrary.aimos_plane_source();
+        lib.aimos_plane_source_init_sized(source, source.size());
+        source.dtype = dtype(bitDepth);
+        source.dims = new long[] {image.getWidth(), image.getHeight(), stack.getSize()};
+        source.spacing_mm = calibratedSpacingMm(image);
+        source.working_voxel_size_mm = new double[] {working, working, working};
+        Throwable[] thrown = new Throwable[1];
+        AimosLibrary.aimos_options options = options(settings, listener, thrown);
+        PlaneFeeder feeder = new PlaneFeeder(stack, bitDepth, listener);   // last: it allocates the plane buffer
+        source.plane = feeder;
+        PointerByReference out = new PointerByReference();
+        int status;
+        try {
+            status = lib.aimos_segment_planes(model, source, options, out);
+        } finally {
+            feeder.release();   // a use after the call: keeps the callback reachable (not collected) during it
+        }
+        rethrow(feeder.failure());
+        if (feeder.cancelled()) {
+            // The library sees a NULL plane (AIMOS_ERROR_IO); the listener meant a cancel.
+            int cancelled = AimosLibrary.AIMOS_ERROR_CANCELLED;
+            throw new AimosException(cancelled, lib.aimos_status_string(cancelled), "cancelled while reading the stack's planes");
+        }
+        rethrow(thrown[0]);
+        check(lib, status);
+        Pointer result = out.getValue();
+        try {
+            long[] dims = new long[3];
+            double[] spacing = new double[3];
+            long[] factors = new long[3];
+            check(lib, lib.aimos_result_dims(result, dims));
+            check(lib, lib.aimos_result_spacing(result, spacing));
+            check(lib, lib.aimos_result_grid_factors(result, factors));
+            int[] gridFactors = {(int) factors[0], (int) factors[1], (int) factors[2]};
+            ImagePlus labels = workingLabels(lib.aimos_result_labels(result), image, dims, spacing, gridFactors);
+            ImagePlus full = null;
+            if (settings.fullResolutionLabels) {
+                full = new ImagePlus(baseTitle(image.getTitle()) + "-labels-full",
+                                     new UpsampledLabelStack(labels.getStack(), image.getWidth(), image.getHeight(),
+                                                             stack.getSize(), gridFactors));
+                labelDisplay(full, image.getCalibration().copy());
+            }
+            return new Result(labels, volumeTable(result, labels.getStack()), layouts(result), gridFactors, full);
+        } finally {
+            lib.aimos_result_free(result);
+        }
+    }
+
+    /** The options of both paths; the listener's exception, if any, lands in thrown[0]. */
+    private AimosLibrary.aimos_options options(Settings settings, ProgressListener listener, Throwable[] thrown) {
         AimosLibrary.aimos_options options = new AimosLibrary.aimos_options();
         lib.aimos_options_init_sized(options, options.size());
         options.slice_axis = settings.sliceAxis;
         options.threads = settings.threads;
         applyLayout(settings, options);
-        Throwable[] thrown = new Throwable[1];
         if (listener != null) {
-            // Held by options (a local that lives through the call), so the GC keeps the callback.
+            // Held by options, an argument of the library call, so the GC keeps the callback through it.
             options.progress = (userData, done, total) -> {
                 try {
                     return listener.progress(done, total) ? 1 : 0;
@@ -171,20 +286,17 @@ public final class AimosSegmenter implements AutoCloseable {
                 }
             };
         }
-        PointerByReference out = new PointerByReference();
-        int status = lib.aimos_segment(model, volume, options, out);
-        if (thrown[0] instanceof RuntimeException) {
-            throw (RuntimeException) thrown[0];
-        } else if (thrown[0] instanceof Error) {
-            throw (Error) thrown[0];
-        }
-        check(lib, status);
-        Pointer result = out.getValue();
-        try {
-            ImagePlus labels = copyLabels(lib.aimos_result_labels(result), image, width, height, depth);
-            return new Result(labels, volumeTable(result, labels.getStack()), layouts(result));
-        } finally {
-            lib.aimos_result_free(result);
+        return options;
+    }
+
+    /** Throws what a callback kept (nothing for null). */
+    private static void rethrow(Throwable thrown) {
+        if (thrown instanceof RuntimeException) {
+            throw (RuntimeException) thrown;
+        } else if (thrown instanceof Error) {
+            throw (Error) thrown;
+        } else if (thrown != null) {
+            throw new RuntimeException(thrown);
         }
     }
 
@@ -242,18 +354,23 @@ public final class AimosSegmenter implements AutoCloseable {
         }
     }
 
+    /** The aimos_dtype of an ImageJ bit depth: 8-bit unsigned, 16-bit unsigned, 32-bit float; RGB refused. */
+    static int dtype(int bitDepth) {
+        switch (bitDepth) {
+            case 8: return AimosLibrary.AIMOS_DTYPE_UINT8;
+            case 16: return AimosLibrary.AIMOS_DTYPE_UINT16;
+            case 32: return AimosLibrary.AIMOS_DTYPE_FLOAT32;
+            default: throw new IllegalArgumentException("AIMOS needs an 8, 16 or 32-bit grayscale image, not "
+                + bitDepth + "-bit (RGB): convert it first (Image > Type)");
+        }
+    }
+
     /** The stack's voxels, x fastest then y then slices, in native memory; sets volume.dtype. */
     private static Memory copyVoxels(ImagePlus image, AimosLibrary.aimos_volume volume) {
         ImageStack stack = image.getStack();
         long sliceVoxels = (long) image.getWidth() * image.getHeight();
-        int bytes;
-        switch (image.getBitDepth()) {
-            case 8: volume.dtype = AimosLibrary.AIMOS_DTYPE_UINT8; bytes = 1; break;
-            case 16: volume.dtype = AimosLibrary.AIMOS_DTYPE_UINT16; bytes = 2; break;
-            case 32: volume.dtype = AimosLibrary.AIMOS_DTYPE_FLOAT32; bytes = 4; break;
-            default: throw new IllegalArgumentException("AIMOS needs an 8, 16 or 32-bit grayscale image, not "
-                + image.getBitDepth() + "-bit (RGB): convert it first (Image > Type)");
-        }
+        volume.dtype = dtype(image.getBitDepth());
+        int bytes = image.getBitDepth() / 8;
         Memory memory = new Memory(sliceVoxels * stack.getSize() * bytes);
         for (int z = 0; z < stack.getSize(); z++) {
             Object pixels = stack.getPixels(z + 1);
@@ -278,12 +395,43 @@ public final class AimosSegmenter implements AutoCloseable {
             stack.addSlice(image.getStack().getSliceLabel(z + 1), new ByteProcessor(width, height, slice));
         }
         ImagePlus result = new ImagePlus(baseTitle(image.getTitle()) + "-labels", stack);
-        Calibration calibration = image.getCalibration().copy();
-        calibration.disableDensityCalibration();  // label values are class indices, not densities
-        result.setCalibration(calibration);
-        result.setLut(LabelLut.create());
-        result.setDisplayRange(0, 255);
+        labelDisplay(result, image.getCalibration().copy());
         return result;
+    }
+
+    /**
+     * The working-grid label map (dims from aimos_result_dims) as an 8-bit stack in mm: voxel size
+     * from aimos_result_spacing, origin (in pixels) divided by the factors, since working voxel j
+     * starts at stack voxel j * f.
+     */
+    private static ImagePlus workingLabels(Pointer labels, ImagePlus image, long[] dims, double[] spacingMm, int[] factors) {
+        int width = (int) dims[0];
+        int height = (int) dims[1];
+        int sliceVoxels = width * height;
+        ImageStack stack = new ImageStack(width, height);
+        for (int z = 0; z < dims[2]; z++) {
+            stack.addSlice(null, new ByteProcessor(width, height, labels.getByteArray((long) z * sliceVoxels, sliceVoxels)));
+        }
+        ImagePlus result = new ImagePlus(baseTitle(image.getTitle()) + "-labels", stack);
+        Calibration input = image.getCalibration();
+        Calibration calibration = new Calibration();
+        calibration.setUnit("mm");
+        calibration.pixelWidth = spacingMm[0];
+        calibration.pixelHeight = spacingMm[1];
+        calibration.pixelDepth = spacingMm[2];
+        calibration.xOrigin = input.xOrigin / factors[0];
+        calibration.yOrigin = input.yOrigin / factors[1];
+        calibration.zOrigin = input.zOrigin / factors[2];
+        labelDisplay(result, calibration);
+        return result;
+    }
+
+    /** Gives a label image its calibration (densities off: values are class indices) and the label LUT. */
+    private static void labelDisplay(ImagePlus labels, Calibration calibration) {
+        calibration.disableDensityCalibration();
+        labels.setCalibration(calibration);
+        labels.setLut(LabelLut.create());
+        labels.setDisplayRange(0, 255);
     }
 
     /** Class, Index, Voxels, Volume_mm3 (from the library), Volume_mL: one row per class. */
@@ -318,6 +466,26 @@ public final class AimosSegmenter implements AutoCloseable {
         table.setDecimalPlaces(table.getColumnIndex("Voxels"), 0);
         table.setDecimalPlaces(table.getColumnIndex("Volume_mm3"), 6);
         table.setDecimalPlaces(table.getColumnIndex("Volume_mL"), 9);
+    }
+
+    /**
+     * The plane path's voxel size in mm (x, y, z, each axis in its own unit). An uncalibrated
+     * stack is refused: the working grid's blocks are computed from the voxel size, and 1 mm per
+     * pixel would make them wrong by orders of magnitude.
+     */
+    static double[] calibratedSpacingMm(ImagePlus image) {
+        Calibration calibration = image.getCalibration();
+        String[] units = {calibration.getUnit(), calibration.getYUnit(), calibration.getZUnit()};
+        for (String unit : units) {
+            String u = unit == null ? "" : unit.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!calibration.scaled() || u.isEmpty() || u.equals("pixel") || u.equals("pixels")) {
+                throw new IllegalArgumentException(image.getTitle() + " has no voxel size; set it in Image > Properties "
+                    + "(e.g. 0.005 mm or 5 micron): the working grid is computed from it");
+            }
+        }
+        return new double[] {calibration.pixelWidth * millimetresPerUnit(units[0]),
+                             calibration.pixelHeight * millimetresPerUnit(units[1]),
+                             calibration.pixelDepth * millimetresPerUnit(units[2])};
     }
 
     /** Millimetres per calibration unit; an uncalibrated image ("pixel") counts as 1 mm per pixel. */
