@@ -2,7 +2,7 @@
 # Runs every test of the project (needs the packages .ci/run installs):
 #   the Swift engine and pipeline tests (golden parity with the PyTorch reference),
 #   the C ABI test (with valgrind where installed, cancellation at every slice, allocation failure),
-#   the ABI check (programs built against the 0.1 and 0.3 headers; abidiff against the baseline),
+#   the ABI check (programs built against the 0.1, 0.3, 1.0 and 1.1 headers; abidiff against the baseline),
 #   untrusted inputs (hostile model, NIfTI and DICOM files; libFuzzer, bounded; ASan and TSan builds),
 #   the command on label maps (aimos volumes, evaluate, disagreement, variability, allocate),
 #   the scan-layout tests (48 anatomical layouts, beds, several animals, voxel units),
@@ -24,7 +24,7 @@ echo "== swift test"
 swift test
 echo "== C ABI test"
 bash Tests/c/run.sh
-echo "== ABI compatibility: programs built against the 0.1 and 0.3 headers, abidiff against the baseline"
+echo "== ABI compatibility: programs built against the 0.1, 0.3, 1.0 and 1.1 headers, abidiff against the baseline"
 bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
 echo "== Untrusted inputs: hostile model, NIfTI, DICOM and TIFF files through the C ABI, the fuzzers' seed corpora replayed"

@@ -22,8 +22,13 @@ struct AimosCLI: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as JobError where error.error.kind == .cancelled {
+            // Ctrl-C reaches the engine as a cancelling progress report: say it in the user's terms.
+            fail("cancelled; no output of the scan in progress was written", code: ExitCodes.cancelled)
         } catch let error as JobError {
             fail(error.error.message, code: ExitCodes.code(for: error))
+        } catch let error as AimosError where error.kind == .cancelled {
+            fail("cancelled; no output of the scan in progress was written", code: ExitCodes.cancelled)
         } catch let error as AimosError {
             fail(error.message, code: ExitCodes.code(for: JobError(stage: .engine, error: error)))
         } catch {

@@ -93,7 +93,10 @@ extension SegmentCommand {
         }
         let names = try JobError.at(.input) { try CohortInputs.names(scans, pattern: name) }
         let outputs = try cohortOutputList()
-        let tablePath = cohortTable == "none" ? nil : cohortTable ?? "\(directory)/cohort.csv"
+        // The default table needs the organ tables; one asked for by name without them is an error.
+        let tablePath = cohortTable == "none" || (cohortTable == nil && !outputs.contains(.volumes)) ? nil
+            : cohortTable ?? "\(directory)/cohort.csv"
+        try CohortRun.makeDirectory(directory)
         if let path = tablePath {
             try JobError.at(.output) {
                 guard path.hasSuffix(".csv") else { throw AimosError(.invalidArgument, "--cohort-table '\(path)': the cohort table is written as .csv") }

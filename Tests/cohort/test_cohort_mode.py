@@ -212,3 +212,11 @@ def test_files_aimos_did_not_write_are_not_replaced(tmp_path, scans):
     run = cohort(tmp_path, "--input-list", listing, "--cohort-table", listing, check=False)
     assert run.returncode == 2 and "an input" in run.stderr
     assert listing.read_text() == f"path\n{tmp_path / 'a.nii.gz'}\n"
+
+
+def test_a_missing_output_folder_is_made(tmp_path, scans):
+    out = tmp_path / "new"
+    cohort(out, "--input", scans / "m1_d0.nii.gz", "--cohort-outputs", "labels")
+    assert sorted(os.listdir(out)) == ["m1_d0_labels.nii.gz", "m1_d0_provenance.json"]
+    run = cohort(tmp_path / "no" / "such", "--input", scans / "m1_d0.nii.gz", check=False)
+    assert run.returncode == 2 and "does its parent exist" in run.stderr

@@ -65,6 +65,14 @@ package struct CohortRun {
         self.options = options
     }
 
+    /// The output folder, made when missing (its parent must exist), as workflow engines do.
+    package static func makeDirectory(_ directory: String) throws {
+        if access(directory, F_OK) != 0 { mkdir(directory, 0o755) }
+        guard FolderListing.isDirectory(directory) else {
+            throw JobError(stage: .output, error: AimosError(.io, "--output-dir '\(directory)' is not a folder and cannot be made (does its parent exist?)"))
+        }
+    }
+
     /// The output folder's path of scan `name`'s output.
     package func path(_ output: Output, name: String) -> String { "\(directory)/\(name)\(output.suffix)" }
 
@@ -72,9 +80,7 @@ package struct CohortRun {
     /// before its work, `report` hears of each scan as it ends.
     package func run(model: AimosModel, starting: (Int, String) -> ((Int64, Int64) -> Bool)? = { _, _ in nil },
                      report: (ScanOutcome) -> Void) throws -> [ScanOutcome] {
-        guard FolderListing.isDirectory(directory) else {
-            throw JobError(stage: .output, error: AimosError(.io, "--output-dir '\(directory)' is not a folder"))
-        }
+        try CohortRun.makeDirectory(directory)
         if outputs.contains(.uncertainty) && !model.hasUncertainty {
             throw JobError(stage: .model, error: AimosError(.unsupported, "the model has no uncertainty channel; the uncertainty output needs a model trained with one"))
         }
