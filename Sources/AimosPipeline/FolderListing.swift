@@ -13,8 +13,8 @@ package enum FolderListing {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// The names of the regular files in `folder` (symbolic links followed), in byte order.
-    package static func regularFiles(in folder: String) throws -> [String] {
+    /// Every entry of `folder` but . and .., hidden ones and folders included, unordered.
+    package static func entries(in folder: String) throws -> [String] {
         guard let dir = opendir(folder) else {
             throw AimosError(.io, "cannot list '\(folder)': \(String(cString: strerror(errno)))")
         }
@@ -24,11 +24,17 @@ package enum FolderListing {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }
-            guard !name.hasPrefix(".") else { continue }
-            var info = stat()
-            if stat(folder + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { names.append(name) }
+            if name != ".", name != ".." { names.append(name) }
         }
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return names
+    }
+
+    /// The names of the regular files in `folder` (symbolic links followed), in byte order.
+    package static func regularFiles(in folder: String) throws -> [String] {
+        try entries(in: folder).filter { name in
+            var info = stat()
+            return !name.hasPrefix(".") && stat(folder + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     /// Natural order: runs of digits compare by value, so plane_2.tif comes before plane_10.tif.

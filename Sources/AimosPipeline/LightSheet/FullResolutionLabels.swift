@@ -1,10 +1,6 @@
 import AimosCore
 import CTiffBridge
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The label map at the stack's own resolution, as one uint8 TIFF per stack plane
 /// (labels_00000.tif, ...): each working voxel's label repeated over the block of stack voxels
 /// it averaged (nearest upsampling), built one working plane at a time and written once per
@@ -34,14 +30,8 @@ package enum FullResolutionLabels {
         if let input = inputs.first(where: { Provenance.absolutePath($0).hasPrefix(inside) }) {
             throw AimosError(.invalidArgument, "--full-resolution-labels '\(folder)' holds the input '\(input)'; give a new folder")
         }
-        guard let dir = opendir(folder) else { throw AimosError(.io, "cannot list '\(folder)'") }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            guard name != ".", name != ".." else { continue }
-            guard isPlaneName(name) else {
-                throw AimosError(.io, "'\(folder)' holds '\(name)', which aimos did not write; --overwrite replaces a folder of label planes (labels_00000.tif, ...) only: give a new folder")
-            }
+        if let stranger = try FolderListing.entries(in: folder).first(where: { !isPlaneName($0) }) {
+            throw AimosError(.io, "'\(folder)' holds '\(stranger)', which aimos did not write; --overwrite replaces a folder of label planes (labels_00000.tif, ...) only: give a new folder")
         }
     }
 

@@ -3,7 +3,7 @@ import CNiftiBridge
 
 /// How to read a light-sheet TIFF stack: its voxel size when the file records none (or to
 /// replace what it records), and the working voxel size to average it down to.
-package struct StackReading: Equatable {
+package struct StackReading {
     /// mm, x, y, z (--voxel-size).
     package var voxelSize: [Double]?
     /// mm, x, y, z: --working-voxel-size, else the model's training voxel size, else
@@ -15,10 +15,6 @@ package struct StackReading: Equatable {
         self.voxelSize = voxelSize
         self.workingVoxelSize = workingVoxelSize
     }
-
-    package static func == (a: StackReading, b: StackReading) -> Bool {
-        a.voxelSize == b.voxelSize && a.workingVoxelSize == b.workingVoxelSize
-    }
 }
 
 /// Where a scan read from a TIFF stack came from: the stack and its working grid (for the
@@ -26,7 +22,7 @@ package struct StackReading: Equatable {
 package struct StackOrigin {
     package let path: String
     package let grid: WorkingGrid
-    package let sample: TiffStack.Sample
+    package let sample: StackAveraging.Sample
 }
 
 extension ScanImage {

@@ -60,22 +60,9 @@ package enum StackAveraging {
                                 progress: ((Int, Int) -> Bool)? = nil) throws {
         let arena = BufferArena()
         let buffer = try arena.allocate(UInt8.self, count: stack.planeBytes, zeroed: false, what: "one plane of the stack")
-        try average(grid: grid, sample: stack.sample.kind, into: out, progress: progress) { z in
+        try average(grid: grid, sample: stack.sample, into: out, progress: progress) { z in
             try stack.readPlane(z, into: buffer)
             return UnsafeRawPointer(buffer)
-        }
-    }
-}
-
-extension TiffStack.Sample {
-    var kind: StackAveraging.Sample {
-        switch self {
-        case .uint8: return .uint8
-        case .uint16: return .uint16
-        case .int16: return .int16
-        case .uint32: return .uint32
-        case .int32: return .int32
-        case .float32: return .float32
         }
     }
 }

@@ -10,34 +10,9 @@ import Glibc
 /// The voxel size comes from OME-XML (PhysicalSizeX/Y/Z) or an ImageJ description (unit,
 /// spacing and the resolution tags) when present.
 package final class TiffStack {
-    /// The samples libtiff decodes that aimos takes.
-    package enum Sample: Equatable {
-        case uint8, uint16, int16, uint32, int32, float32
-
-        init?(bits: Int32, format: Int32) {
-            switch (bits, format) {
-            case (8, 1): self = .uint8
-            case (16, 1): self = .uint16
-            case (16, 2): self = .int16
-            case (32, 1): self = .uint32
-            case (32, 2): self = .int32
-            case (32, 3): self = .float32
-            default: return nil
-            }
-        }
-
-        package var bytes: Int {
-            switch self {
-            case .uint8: return 1
-            case .uint16, .int16: return 2
-            case .uint32, .int32, .float32: return 4
-            }
-        }
-    }
-
     package let path: String
     package let width: Int, height: Int, planes: Int
-    package let sample: Sample
+    package let sample: StackAveraging.Sample
     /// The voxel size in mm from the file's metadata, nil when it records none.
     package let recordedVoxelSize: [Double]?
     /// The folder's plane files, or empty for a multi-page file.
@@ -126,7 +101,7 @@ package final class TiffStack {
         }
         let first = layouts[0].info
         layout = first
-        guard let sample = Sample(bits: first.bits_per_sample, format: first.sample_format) else {
+        guard let sample = StackAveraging.Sample(tiffBits: first.bits_per_sample, format: first.sample_format) else {
             if let f = file { tb_close(f) }
             throw AimosError(.unsupported, "'\(path)': \(first.bits_per_sample)-bit samples of format \(first.sample_format); aimos reads 8- and 16-bit integer, 32-bit integer and float planes")
         }
@@ -309,5 +284,21 @@ enum TiffVoxelSize {
             return String(decoding: rest[..<end], as: UTF8.self)
         }
         return nil
+    }
+}
+
+extension StackAveraging.Sample {
+    /// The samples libtiff decodes that aimos takes: bits per sample and SampleFormat (1
+    /// unsigned, 2 signed integer, 3 IEEE float).
+    init?(tiffBits bits: Int32, format: Int32) {
+        switch (bits, format) {
+        case (8, 1): self = .uint8
+        case (16, 1): self = .uint16
+        case (16, 2): self = .int16
+        case (32, 1): self = .uint32
+        case (32, 2): self = .int32
+        case (32, 3): self = .float32
+        default: return nil
+        }
     }
 }
