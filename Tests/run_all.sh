@@ -18,43 +18,50 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export AIMOS_LIBRARY_DIR="$root/.build/release"
 
-echo "== swift build -c release --static-swift-stdlib"
+# Each suite is a section; the seconds each took are printed at the end (CI's time budget).
+timings=() section_name="" section_start=$SECONDS
+finish_section() { [ -z "$section_name" ] || timings+=("$(printf '%6d s  %s' $((SECONDS - section_start)) "${section_name:0:90}")"); }
+section() { finish_section; section_name=$1; section_start=$SECONDS; echo "== $1"; }
+
+section "swift build -c release --static-swift-stdlib"
 swift build -c release --static-swift-stdlib
-echo "== swift test"
+section "swift test"
 swift test
-echo "== C ABI test"
+section "C ABI test"
 bash Tests/c/run.sh
-echo "== ABI compatibility: programs built against the 0.1, 0.3, 1.0 and 1.1 headers, abidiff against the baseline"
+section "ABI compatibility: programs built against the 0.1, 0.3, 1.0 and 1.1 headers, abidiff against the baseline"
 bash Tests/abi/check.sh
 bash Tests/abi/test_check.sh
-echo "== Untrusted inputs: hostile model, NIfTI, DICOM and TIFF files through the C ABI, the fuzzers' seed corpora replayed"
+section "Untrusted inputs: hostile model, NIfTI, DICOM and TIFF files through the C ABI, the fuzzers' seed corpora replayed"
 python3 -m pytest -q -rs Tests/fuzz
 for target in model metadata nifti dicom tiff; do .build/release/aimos-fuzz "$target" "Tests/fuzz/corpus/$target"; done
-echo "== Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI, DICOM and TIFF readers (${AIMOS_FUZZ_SECONDS:-60} s each)"
-bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-60}"
-echo "== Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
+section "Fuzzing: libFuzzer + ASan on the model loader, the metadata parser, the NIfTI, DICOM and TIFF readers (${AIMOS_FUZZ_SECONDS:-30} s each)"
+bash Tests/fuzz/run.sh "${AIMOS_FUZZ_SECONDS:-30}"
+section "Sanitizers: the Swift tests under AddressSanitizer and (but the golden parity tests) ThreadSanitizer"
 bash Tests/sanitizers/run.sh
-echo "== The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
+section "The command on label maps: volumes, the paper's analyses (real maps in ../shared), untrusted NIfTI headers"
 python3 -m pytest -q -rs Tests/cli
-echo "== Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
+section "Scan layouts: orientation in all 48 layouts, body crop, several animals, voxel units"
 python3 -m pytest -q -rs Tests/scan_layout
-echo "== DICOM series in (orientations, shuffled files, two series, defects, compressed, multi-frame) and signals on their own grids"
+section "DICOM series in (orientations, shuffled files, two series, defects, compressed, multi-frame) and signals on their own grids"
 python3 -m pytest -q -rs Tests/dicom
-echo "== Light-sheet TIFF stacks (layouts, block means, full-resolution planes, the ABI's plane callback, defects, a 1 GB stack in bounded memory)"
+section "Light-sheet TIFF stacks (layouts, block means, full-resolution planes, the ABI's plane callback, defects, a 1 GB stack in bounded memory)"
 python3 -m pytest -q -rs Tests/lightsheet
-echo "== Cohorts: aimos segment --output-dir (resume, failures, cohort table, provenance) and the Snakemake workflow (interrupted, resumed)"
+section "Cohorts: aimos segment --output-dir (resume, failures, cohort table, provenance) and the Snakemake workflow (interrupted, resumed)"
 python3 -m pytest -q -rs Tests/cohort
-echo "== Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
+section "Viewers: 3D Slicer (slicer-core) and ITK-SNAP's reader (ITK) open the outputs"
 python3 -m pytest -q -rs Tests/viewers
-echo "== Python tools"
+section "Python tools"
 python3 -m pytest -q -rs Tools/tests
-echo "== Python binding"
+section "Python binding"
 python3 -m pytest -q -rs Examples/python
-echo "== Fiji plugin"
+section "Fiji plugin"
 bash Examples/fiji/test.sh
-echo "== CMake build and ctest (C ABI test, C example, install + pkg-config and find_package consumers)"
+section "CMake build and ctest (C ABI test, C example, install + pkg-config and find_package consumers)"
 cmake -S . -B .build/cmake -DAIMOS_LIBRARY_DIR="$AIMOS_LIBRARY_DIR" >/dev/null
 cmake --build .build/cmake
 # c_abi is the C ABI test that Tests/c/run.sh ran above (also under valgrind): not again.
 (cd .build/cmake && ctest --output-on-failure -E '^c_abi$')
+finish_section
+printf '%s\n' "seconds per suite:" "${timings[@]}" "$(printf '%6d s  all' "$SECONDS")"
 echo "all test suites passed"

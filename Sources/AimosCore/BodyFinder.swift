@@ -6,9 +6,9 @@ import Glibc
 /// body's extent rather than from a field of view full of bed, tubes and air.
 ///
 /// On a coarse grid (block means, about 1 mm, at most 160 blocks an axis):
-/// 1. foreground = above Otsu's threshold (CoarseGrid.foreground); the volume's lowest value,
-///    where 1 % or more of the voxels hold exactly it (the padding outside a CT reconstruction
-///    circle), is left out;
+/// 1. foreground = above Otsu's threshold (CoarseGrid.foreground); the volume's lowest value
+///    and the value of most of its corners, where 1 % or more of the voxels hold exactly it
+///    (the padding outside a CT reconstruction circle, often 0 HU), are left out;
 /// 2. a morphological opening with a 5 mm box (2.5 mm either side; at least one block)
 ///    removes what is thinner than a body: beds, tubes, wires, the tail;
 /// 3. the 6-connected components of what remains are the candidates; two that overlap across
@@ -38,6 +38,9 @@ package enum BodyFinder {
         /// (the correlation of the coarse intensities inside the body with their mirror image):
         /// highest across the left-right axis, as a mouse is bilaterally symmetric.
         package let mirrorSymmetry: [Double]
+        /// Per volume axis, whether the body reaches the edge of the field of view there (its
+        /// extent along that axis is then only a lower bound).
+        package var cutByFieldOfView = [false, false, false]
     }
 
     package struct Outcome {
@@ -111,7 +114,8 @@ package enum BodyFinder {
         let animals = zip(boxes, components).map { box, component in
             Animal(box: grid.inputBox(box, marginVoxels: (0..<3).map { Int((marginMM / spacing[$0]).rounded(.up)) }),
                    bodyMM3: Double(sizes[component]) * blockMM3,
-                   mirrorSymmetry: (0..<3).map { grid.mirrorSymmetry(of: Int32(component + 1), in: labels, axis: $0) })
+                   mirrorSymmetry: (0..<3).map { grid.mirrorSymmetry(of: Int32(component + 1), in: labels, axis: $0) },
+                   cutByFieldOfView: (0..<3).map { box.lower[$0] == 0 || box.upper[$0] == grid.size[$0] })
         }
         var ownership: VoxelOwnership?
         if animals.count > 1 {

@@ -13,9 +13,9 @@ struct CoarseGrid {
     let offset: [Int]
     /// Block means, x fastest.
     let values: [Float]
-    /// Per block, whether it holds nothing but padding: the volume's lowest value when 1 % or
-    /// more of the voxels hold exactly it (outside a CT reconstruction circle, say). Padding
-    /// voxels never count in a block's mean.
+    /// Per block, whether it holds nothing but padding: the volume's lowest value, or the value
+    /// of five or more of its eight corners, when 1 % or more of the voxels hold exactly it
+    /// (outside a CT reconstruction circle, say). Padding voxels never count in a block's mean.
     let padded: [Bool]
 
     init(volume: VoxelVolume, spacing: [Double]) throws {
@@ -39,12 +39,23 @@ struct CoarseGrid {
         try MemoryReserve.check(bytes: size[0] * size[1] * size[2] * 48, for: "the body search's coarse grid")
         var sums = [Double](repeating: 0, count: size[0] * size[1] * size[2])
         var counts = [Int32](repeating: 0, count: sums.count)
-        var (lowest, atLowest) = (Float.infinity, 0)
+        // Padding outside a reconstruction circle holds one constant; scanners write the lowest
+        // value (-1024, -3024) or 0 HU, which is brighter than air: so also the value held by
+        // most of the volume's corners (outside any circle), when as frequent.
+        let d = volume.dims
+        let cornerValues = (0..<8).map { c in
+            volume.value(at: ((c & 4 == 0 ? 0 : d[2] - 1) * d[1] + (c & 2 == 0 ? 0 : d[1] - 1)) * d[0] + (c & 1 == 0 ? 0 : d[0] - 1))
+        }
+        let corner = cornerValues.first { v in cornerValues.filter { $0 == v }.count >= 5 }
+        var (lowest, atLowest, atCorner) = (Float.infinity, 0, 0)
         for i in 0..<volume.voxelCount {
             let v = volume.value(at: i)
             if v < lowest { (lowest, atLowest) = (v, 1) } else if v == lowest { atLowest += 1 }
+            if v == corner { atCorner += 1 }
         }
-        let padding: Float? = atLowest * 100 >= volume.voxelCount && atLowest < volume.voxelCount ? lowest : nil
+        let isPadding = { (held: Int) in held * 100 >= volume.voxelCount && held < volume.voxelCount }
+        let padding: Float? = isPadding(atLowest) ? lowest : nil
+        let cornerPadding: Float? = isPadding(atCorner) ? corner : nil
         let (nx, ny, nz) = (dims[0], dims[1], dims[2])
         for z in 0..<nz {
             for y in 0..<ny {
@@ -53,7 +64,7 @@ struct CoarseGrid {
                 for x in 0..<nx {
                     let b = rowBase + (x + offset[0]) / factor[0]
                     let v = volume.value(at: voxelBase + x)
-                    if v == padding { continue }
+                    if v == padding || v == cornerPadding { continue }
                     sums[b] += Double(v)
                     counts[b] += 1
                 }

@@ -13,8 +13,10 @@ import Glibc
 /// 3. Which of the two remaining axes the model slices along: the one whose slicings show the
 ///    most organ (SliceProcessor.organEvidence: cut the wrong way, a coronal model finds little
 ///    it knows), and across which the body is least mirror-symmetric (a mouse is bilaterally
-///    symmetric across L/R, not across D/V; BodyFinder.Animal.mirrorSymmetry). Each signal is
-///    taken relative to its larger value; the symmetry counts half.
+///    symmetric across L/R, not across D/V; BodyFinder.Animal.mirrorSymmetry), and along which
+///    the body's cross-section is shorter (crossSectionScores: a mouse lying on a bed is wider
+///    than high). Each signal is taken relative to its larger value; symmetry and cross-section
+///    count half each.
 /// 4. Which way rows and columns run, judged by organ evidence (relative to the best of the
 ///    remaining slicings) plus where the model put the organs in each slicing's own frame (the
 ///    anatomy score): the model recognises organs partly by their look, so in a wrong slicing
@@ -51,9 +53,10 @@ enum OrientationDetector {
     }
 
     /// Slices are cut from `box` (the crop the segmentation uses); the body axis comes from the
-    /// animal's own `bodyBox`.
-    static func detect(model: AimosModel, volume: VoxelVolume, box: VoxelBox, bodyBox: VoxelBox, mirrorSymmetry: [Double],
+    /// animal found by BodyFinder (`body`: its box, symmetry and where the field of view cuts it).
+    static func detect(model: AimosModel, volume: VoxelVolume, box: VoxelBox, body: BodyFinder.Animal,
                        spacing: [Double], workers: Int) throws -> Detection {
+        let bodyBox = body.box, mirrorSymmetry = body.mirrorSymmetry
         let modelCode = model.metadata.values.orientation
         let sides = (0..<3).map { Double(bodyBox.size($0)) * spacing[$0] }
         let bodyAxis = (0..<3).max { sides[$0] < sides[$1] }!
@@ -88,7 +91,7 @@ enum OrientationDetector {
             }
         }
         if let failure = failure { throw failure }
-        if getenv("AIMOS_DEBUG_ORIENTATION") != nil { fputs("mirror symmetry per axis \(mirrorSymmetry)\n", stderr) }
+        if getenv("AIMOS_DEBUG_ORIENTATION") != nil { fputs("mirror symmetry per axis \(mirrorSymmetry), body box \(bodyBox), cut \(body.cutByFieldOfView)\n", stderr) }
         // Step 3: the scan axis the model slices along, by organ evidence (relative to the best)
         // plus how much less mirror-symmetric the body is across it than across the other
         // (relative to the larger symmetry): the model slices along the axis the body is not
@@ -103,8 +106,10 @@ enum OrientationDetector {
         // Half the weight of the evidence: on synthetic scans at 0.45-0.5 mm the symmetry of ~1 mm
         // blocks misled more often than the evidence did. A sagittal model slices across it.
         let symmetryWeight = (sliceLine == 1 ? -1.0 : 1.0) * 0.5
+        let shapeScores = crossSectionScores(axes: axes, sliceLine: sliceLine, body: body, spacing: spacing)
         let axisScore = axes.indices.map { i in
             bestEvidence[i] / topEvidence - symmetryWeight * (symmetries[i] - (symmetries.max() ?? 0)) / symmetryScale
+                + crossSectionWeight * shapeScores[i]
         }
         let axisRank = axes.indices.sorted { axisScore[$0] > axisScore[$1] }
         let chosenAxis = axes[axisRank[0]]
@@ -129,6 +134,29 @@ enum OrientationDetector {
         let mirrorMargin = ranked.count < 2 ? 1 : (mirrorScore(ranked[0]) - mirrorScore(ranked[1])) / fullMirrorMargin
         let confidence = min(1, axisMargin, headMargin, mirrorMargin)
         return Detection(orientation: candidates[ranked[0]], confidence: max(0, confidence))
+    }
+
+    /// Weight of the cross-section cue in step 3, and the width-to-height excess that counts as
+    /// certain: synthetic bodies of all four anatomies were 7-60 % wider (L/R) than high (D/V).
+    static let crossSectionWeight = 0.5
+    static let fullCrossSectionExcess = 0.25
+
+    /// Per candidate slice axis (step 3), from the body's transverse cross-section: a mouse
+    /// lying on its belly or back (prone or supine, as scanners hold it) is wider from left to
+    /// right than from back to belly, so a model slicing along D/V prefers the shorter of the
+    /// two transverse sides (one slicing along L/R the longer): 1 for the favoured axis where
+    /// the sides differ by fullCrossSectionExcess or more, 0 for the other; both 0 where the
+    /// shorter side is cut by the field of view (its length is then unknown) or the model
+    /// slices along H/T.
+    static func crossSectionScores(axes: [Int], sliceLine: Int, body: BodyFinder.Animal, spacing: [Double]) -> [Double] {
+        guard axes.count == 2, sliceLine != 0 else { return axes.map { _ in 0 } }
+        let sides = axes.map { Double(body.box.size($0)) * spacing[$0] }
+        let shorter = sides[0] <= sides[1] ? 0 : 1
+        guard !body.cutByFieldOfView[axes[shorter]], sides[shorter] > 0 else { return [0, 0] }
+        let excess = min(1, (sides[1 - shorter] / sides[shorter] - 1) / fullCrossSectionExcess)
+        // Favour the shorter side for a D/V-slicing (coronal) model, the longer for an L/R one.
+        let favoured = sliceLine == 2 ? shorter : 1 - shorter
+        return axes.indices.map { $0 == favoured ? excess : 0 }
     }
 
     /// For the model's rows (0) and columns (1): the classes found on the positive and the

@@ -95,8 +95,7 @@ extension AimosModel {
             case .auto:
                 // The body axis comes from the animal's body, even when slices are not cropped.
                 let found = cropping && options.separateAnimals ? body!.animals[animal] : largest!
-                let detection = try OrientationDetector.detect(model: self, volume: volume, box: box, bodyBox: found.box,
-                                                               mirrorSymmetry: found.mirrorSymmetry,
+                let detection = try OrientationDetector.detect(model: self, volume: volume, box: box, body: found,
                                                                spacing: volume.spacing, workers: coreWorkers)
                 layouts.append(AnimalLayout(box: box, orientation: detection.orientation, confidence: detection.confidence,
                                             geometry: SliceGeometry(dims: volume.dims, scan: detection.orientation,

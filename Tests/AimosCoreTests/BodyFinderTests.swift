@@ -13,7 +13,8 @@ final class BodyFinderTests: XCTestCase {
     }
 
     /// 0.5 mm voxels: x across the bed, y along it, z up from it.
-    static func phantom(animals: Int, padding: Bool = false) -> Phantom {
+    /// `padding`: the constant outside the reconstruction circle, nil for none.
+    static func phantom(animals: Int, padding: Float? = nil) -> Phantom {
         let dims = [animals * 60 + 20, 200, 70]
         var values = [Float](repeating: 0, count: dims.reduce(1, *))
         var seed: UInt32 = 12345
@@ -31,7 +32,7 @@ final class BodyFinderTests: XCTestCase {
                         let e = pow((Double(x) - cx) / semiX, 2) + pow((Double(y) - 100) / semiY, 2) + pow((Double(z) - 29) / semiZ, 2)
                         if e <= 1 { v = abs(Double(x) - cx) < 3 && Double(z) > 40 && Double(z) < 45 ? 600 : 40 }
                     }
-                    if padding, pow(Double(x - dims[0] / 2), 2) + pow(Double(z - 35), 2) > pow(Double(dims[0]) / 2, 2) { v = -3024 }
+                    if let padding, pow(Double(x - dims[0] / 2), 2) + pow(Double(z - 35), 2) > pow(Double(dims[0]) / 2, 2) { v = padding }
                     values[x + dims[0] * (y + dims[1] * z)] = v
                 }
             }
@@ -101,8 +102,29 @@ final class BodyFinderTests: XCTestCase {
     }
 
     func testReconstructionCirclePaddingIsNotAir() throws {
-        let phantom = BodyFinderTests.phantom(animals: 1, padding: true)
-        checkBoxes(try find(phantom), phantom)
+        // The lowest value (-3024 HU), and 0 HU, brighter than air: held by the corners.
+        for padding: Float in [-3024, 0] {
+            let phantom = BodyFinderTests.phantom(animals: 1, padding: padding)
+            checkBoxes(try find(phantom), phantom)
+        }
+    }
+
+    /// The body's extent is a lower bound where it reaches the edge of the field of view.
+    func testBodyCutByTheFieldOfViewIsMarked() throws {
+        let whole = BodyFinderTests.phantom(animals: 1)
+        XCTAssertEqual(try find(whole).animals[0].cutByFieldOfView, [false, false, false])
+        // Keep y < 100 only: the body's tail half is outside the field of view.
+        var cut = whole
+        cut.dims[1] = 100
+        cut.values = []
+        let row = whole.dims[0]
+        for z in 0..<whole.dims[2] {
+            for y in 0..<100 {
+                let start = (z * whole.dims[1] + y) * row
+                cut.values += whole.values[start..<start + row]
+            }
+        }
+        XCTAssertEqual(try find(cut).animals[0].cutByFieldOfView, [false, true, false])
     }
 
     func testTwoAndThreeAnimalsSideBySide() throws {

@@ -7,7 +7,7 @@
 # Prints and writes .build/fuzz/summary.txt: executions per second and coverage per target.
 #
 # Usage: bash Tests/fuzz/run.sh [seconds per target, default 60] [targets...]
-#   (CI runs 60 s each; a soak run: bash Tests/fuzz/run.sh 3600)
+#   (CI runs 30 s each; a soak run: bash Tests/fuzz/run.sh 3600)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"

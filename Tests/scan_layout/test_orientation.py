@@ -2,7 +2,8 @@
 the model's layout and every label back onto the input grid.
 
 The bundled sample (always present) is written in all 48 layouts with an identity-direction
-affine (a header that says nothing) and with a correct one. With ../shared (present in CI),
+affine (a header that says nothing) for auto, and in every third layout for a code and with a
+correct affine (all 48 with AIMOS_FULL_LAYOUT_TESTS=1; the Swift test maps all 48 exactly). With ../shared (present in CI),
 synthetic CT and light-sheet scans of three real anatomies are checked the same way with
 --orientation CODE and, for CT, auto for consistency across layouts: auto must give the same
 anatomical answer whatever the voxel order (the bundled CT model's accuracy on such scans is
@@ -73,7 +74,10 @@ def test_preview_is_coronal_head_up_whatever_the_voxel_order(sample_reference):
 def test_sample_in_all_48_layouts(sample_reference, mode):
     data, spacing, reference, work = sample_reference
     wrong = []
-    for code in ALL_CODES:
+    # auto is checked in all 48; code and header, whose mapping the Swift test checks exactly in
+    # all 48, in every third here (all with AIMOS_FULL_LAYOUT_TESTS=1).
+    full = mode == "auto" or os.environ.get("AIMOS_FULL_LAYOUT_TESTS") == "1"
+    for code in ALL_CODES if full else ALL_CODES[::3]:
         scan = str(work / f"{mode}_{code}.nii.gz")
         write_in_layout(data, spacing, SAMPLE_LAYOUT, code, scan, header=mode == "header")
         labels_path = str(work / f"{mode}_{code}_labels.nii.gz")
