@@ -22,15 +22,10 @@ struct AimosCLI: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as JobError where error.error.kind == .cancelled {
-            // Ctrl-C reaches the engine as a cancelling progress report: say it in the user's terms.
-            fail("cancelled; no output of the scan in progress was written", code: ExitCodes.cancelled)
         } catch let error as JobError {
-            fail(error.error.message, code: ExitCodes.code(for: error))
-        } catch let error as AimosError where error.kind == .cancelled {
-            fail("cancelled; no output of the scan in progress was written", code: ExitCodes.cancelled)
+            fail(message(for: error.error), code: ExitCodes.code(for: error))
         } catch let error as AimosError {
-            fail(error.message, code: ExitCodes.code(for: JobError(stage: .engine, error: error)))
+            fail(message(for: error), code: ExitCodes.code(for: JobError(stage: .engine, error: error)))
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -41,6 +36,12 @@ struct AimosCLI: ParsableCommand {
             fputs(message + (message.hasSuffix("\n") ? "" : "\n"), stderr)
             Glibc.exit(ExitCodes.usage)
         }
+    }
+
+    /// What the user reads for an engine error: Ctrl-C reaches the engine as a cancelling
+    /// progress report, so cancelling is said in the user's terms.
+    static func message(for error: AimosError) -> String {
+        error.kind == .cancelled ? "cancelled; no output of the scan in progress was written" : error.message
     }
 
     static func fail(_ message: String, code: Int32) -> Never {

@@ -106,7 +106,7 @@ enum OrientationDetector {
         // Half the weight of the evidence: on synthetic scans at 0.45-0.5 mm the symmetry of ~1 mm
         // blocks misled more often than the evidence did. A sagittal model slices across it.
         let symmetryWeight = (sliceLine == 1 ? -1.0 : 1.0) * 0.5
-        let shapeScores = crossSectionScores(axes: axes, sliceLine: sliceLine, body: body, spacing: spacing)
+        let shapeScores = crossSectionScores(axes: axes, sliceLine: sliceLine, sides: sides, cut: body.cutByFieldOfView)
         let axisScore = axes.indices.map { i in
             bestEvidence[i] / topEvidence - symmetryWeight * (symmetries[i] - (symmetries.max() ?? 0)) / symmetryScale
                 + crossSectionWeight * shapeScores[i]
@@ -141,19 +141,20 @@ enum OrientationDetector {
     static let crossSectionWeight = 0.5
     static let fullCrossSectionExcess = 0.25
 
-    /// Per candidate slice axis (step 3), from the body's transverse cross-section: a mouse
+    /// Per candidate slice axis (step 3), from the body's transverse cross-section (`sides`: the
+    /// body box's side per volume axis in mm; `cut`: BodyFinder.Animal.cutByFieldOfView): a mouse
     /// lying on its belly or back (prone or supine, as scanners hold it) is wider from left to
     /// right than from back to belly, so a model slicing along D/V prefers the shorter of the
     /// two transverse sides (one slicing along L/R the longer): 1 for the favoured axis where
     /// the sides differ by fullCrossSectionExcess or more, 0 for the other; both 0 where the
     /// shorter side is cut by the field of view (its length is then unknown) or the model
     /// slices along H/T.
-    static func crossSectionScores(axes: [Int], sliceLine: Int, body: BodyFinder.Animal, spacing: [Double]) -> [Double] {
+    static func crossSectionScores(axes: [Int], sliceLine: Int, sides: [Double], cut: [Bool]) -> [Double] {
         guard axes.count == 2, sliceLine != 0 else { return axes.map { _ in 0 } }
-        let sides = axes.map { Double(body.box.size($0)) * spacing[$0] }
-        let shorter = sides[0] <= sides[1] ? 0 : 1
-        guard !body.cutByFieldOfView[axes[shorter]], sides[shorter] > 0 else { return [0, 0] }
-        let excess = min(1, (sides[1 - shorter] / sides[shorter] - 1) / fullCrossSectionExcess)
+        let transverse = axes.map { sides[$0] }
+        let shorter = transverse[0] <= transverse[1] ? 0 : 1
+        guard !cut[axes[shorter]], transverse[shorter] > 0 else { return [0, 0] }
+        let excess = min(1, (transverse[1 - shorter] / transverse[shorter] - 1) / fullCrossSectionExcess)
         // Favour the shorter side for a D/V-slicing (coronal) model, the longer for an L/R one.
         let favoured = sliceLine == 2 ? shorter : 1 - shorter
         return axes.indices.map { $0 == favoured ? excess : 0 }

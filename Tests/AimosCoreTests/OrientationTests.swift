@@ -142,19 +142,15 @@ final class OrientationTests: XCTestCase {
     /// its shorter side by a coronal (D/V-slicing) model, along its longer by a sagittal one; no
     /// preference where the sides are equal or the shorter one is cut by the field of view.
     func testCrossSectionFavoursSlicingAcrossTheFlatterSide() {
-        let animal = { (z: Int, cut: [Bool]) in
-            BodyFinder.Animal(box: VoxelBox(lower: [0, 0, 0], upper: [60, 160, z]), bodyMM3: 1, mirrorSymmetry: [0, 0, 0],
-                              cutByFieldOfView: cut)
+        let uncut = [false, false, false]
+        let score = { (z: Double, cut: [Bool], line: Int) in
+            OrientationDetector.crossSectionScores(axes: [0, 2], sliceLine: line, sides: [30, 80, z], cut: cut)
         }
-        let spacing = [0.5, 0.5, 0.5], uncut = [false, false, false]
-        let score = { (body: BodyFinder.Animal, line: Int) in
-            OrientationDetector.crossSectionScores(axes: [0, 2], sliceLine: line, body: body, spacing: spacing)
-        }
-        XCTAssertEqual(score(animal(40, uncut), 2), [0, 1])
-        XCTAssertEqual(score(animal(40, uncut), 1), [1, 0])
-        XCTAssertEqual(score(animal(54, uncut), 2)[1], (60.0 / 54 - 1) / OrientationDetector.fullCrossSectionExcess, accuracy: 1e-12)
-        XCTAssertEqual(score(animal(60, uncut), 2), [0, 0])
-        XCTAssertEqual(score(animal(40, [false, false, true]), 2), [0, 0])
-        XCTAssertEqual(score(animal(40, [true, false, false]), 2), [0, 1])
+        XCTAssertEqual(score(20, uncut, 2), [0, 1])
+        XCTAssertEqual(score(20, uncut, 1), [1, 0])
+        XCTAssertEqual(score(27, uncut, 2)[1], (30.0 / 27 - 1) / OrientationDetector.fullCrossSectionExcess, accuracy: 1e-12)
+        XCTAssertEqual(score(30, uncut, 2), [0, 0])
+        XCTAssertEqual(score(20, [false, false, true], 2), [0, 0])
+        XCTAssertEqual(score(20, [true, false, false], 2), [0, 1])
     }
 }
