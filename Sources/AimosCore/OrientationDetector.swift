@@ -137,7 +137,7 @@ enum OrientationDetector {
     }
 
     /// Weight of the cross-section cue in step 3, and the width-to-height excess that counts as
-    /// certain: synthetic bodies of all four anatomies were 7-60 % wider (L/R) than high (D/V).
+    /// certain: synthetic bodies of all four anatomies were 7-80 % wider (L/R) than high (D/V).
     static let crossSectionWeight = 0.5
     static let fullCrossSectionExcess = 0.25
 
