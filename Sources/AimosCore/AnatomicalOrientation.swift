@@ -20,8 +20,10 @@ package struct AnatomicalOrientation: Equatable, Hashable, CustomStringConvertib
     /// The layout of the published AIMOS models: their preparation (OSchoppe/AIMOS,
     /// filehandling.readNifti(reorient='uCT_Rosenhain')) swaps the Rosenhain volumes' y and z and
     /// flips both, so slice rows run head to tail, slices belly to back, and the columns keep the
-    /// scans' x, which runs towards the animal's left (the liver lies at low x in the Rosenhain
-    /// label maps). Slices are then cut along the last axis: rows T, columns L, slices D.
+    /// scans' x, which runs towards the animal's left (Rosenhain A: spleen and stomach at high x,
+    /// the kidney labelled right at low x; the CT280 maps are stored mirrored, see
+    /// Tools/aimostools/synthesis/orientation.py). Slices are then cut along the last axis:
+    /// rows T, columns L, slices D.
     package static let published = AnatomicalOrientation(uncheckedLetters: ["T", "L", "D"])
 
     /// The letters, one per axis.

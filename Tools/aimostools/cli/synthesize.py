@@ -14,7 +14,9 @@ Scans as real scanners deliver them (see MODELS.md for every range):
 
 --random-intensity P gives a fraction P of the scans SynthSeg-style random tissue intensities;
 --scene P draws bed, tubes, wires, nose cone and reconstruction circle into a fraction P of the
-CT scans; --extra-animals P puts one or two more animals (from the maps given) beside the first.
+CT scans; --extra-animals P puts one or two more animals (from the maps given) beside the first;
+--organ-body P gives a fraction P of the animals of a map with a body outline (Digimouse) a trunk
+built around their organs and bones instead, as the organ-only maps get.
 --count is the number of scans per map; case k of a map uses seed S+k. With
 --pair-annotations, a map named *_v1* whose *_v2* sibling exists (the two real annotations of
 rosenhain_ct280) gets that sibling, resampled with the same transform, as its second annotation.
@@ -69,6 +71,9 @@ def parse_args(argv):
                         help="fraction of CT scans with bed, tubes, wires, nose cone, reconstruction circle")
     parser.add_argument("--extra-animals", type=float, default=0.0, metavar="P",
                         help="fraction of scans with one or two more animals beside the first")
+    parser.add_argument("--organ-body", type=float, default=0.0, metavar="P",
+                        help="fraction of animals of maps with a body outline given a trunk built around "
+                             "their organs and bones instead (default 0)")
     parser.add_argument("--size-range", nargs=2, type=float, default=(0.9, 1.1), metavar=("MIN", "MAX"),
                         help="scale of the animal (default 0.9 1.1)")
     parser.add_argument("--sample", help="write one CT-like sample scan (int16 HU) to this NIfTI path")
@@ -81,7 +86,7 @@ def parse_args(argv):
         parser.error("--out is required (or --sample / --sample-labels)")
     if args.count < 1 or args.seed < 0:
         parser.error("--count must be >= 1 and --seed >= 0")
-    for name in ("random_intensity", "scene", "extra_animals"):
+    for name in ("random_intensity", "scene", "extra_animals", "organ_body"):
         if not 0 <= getattr(args, name) <= 1:
             parser.error(f"--{name.replace('_', '-')} must be a fraction between 0 and 1")
     if not 0 < args.size_range[0] <= args.size_range[1]:
@@ -123,7 +128,7 @@ def make_dataset(args):
         modality=args.modality, spacing_range=tuple(args.spacing_range or (0.1, 0.5)), max_dim=args.max_dim,
         geometry=not args.no_geometry, artefacts=not args.no_artefacts, noise_level=args.noise_level,
         second_annotation=args.second_annotation, random_intensity=args.random_intensity, scene=args.scene,
-        extra_animals=args.extra_animals, size_range=tuple(args.size_range))
+        extra_animals=args.extra_animals, size_range=tuple(args.size_range), organ_body=args.organ_body)
     os.makedirs(args.out, exist_ok=True)
     entries = []
     label_maps = [synthesis.load_label_map(map_path, args.label_mapping) for map_path in args.maps]

@@ -11,7 +11,8 @@ NEGATIVE = "TRV"
 
 # The published AIMOS models' training slices (rows, columns, slice index): the published
 # preparation puts the head at the top row, keeps the Rosenhain scans' x (towards the
-# animal's left) as columns and stacks slices from belly to back.
+# animal's left in Rosenhain A; the CT280 maps are stored mirrored, see synthesis/orientation.py)
+# as columns and stacks slices from belly to back.
 PUBLISHED = "TLD"
 # The voxel axes (x, y, z) of aimos-synthesize's datasets (aimostools/synthesis/orientation.py).
 SYNTHESIS = "LHD"

@@ -8,8 +8,13 @@ The shared maps differ: Digimouse is already in this order, the Rosenhain maps h
 axis along z and dorsal-ventral along y. The axes are found from the map itself: the body axis
 is the longest extent of the labelled voxels, dorsal-ventral the shorter of the other two
 (a mouse is wider than high). Directions come from anatomy where the organs are present
-(heart/lung/brain lie cranial of kidneys/bladder; kidneys lie dorsal of heart/liver/bladder);
-left-right then follows so that the change is a proper rotation (never a mirror image).
+(heart/lung/brain lie cranial of kidneys/bladder; kidneys lie dorsal of heart/liver/bladder).
+Left-right follows so that the change is a proper rotation, unless the organs say the map is
+stored as a mirror image: spleen and stomach lie on the animal's left, and the heart lies left of
+the lungs' centre (the right lung has four lobes, the left one). The Rosenhain CT280 maps are
+such a map: with a proper rotation alone their heart would lie 2.9 mm right of the lungs' centre,
+where Digimouse's and Rosenhain A's lie 1.9 and 1.5 mm left of it; those two are mirrored back,
+so that every synthetic animal has its liver on the right.
 """
 from dataclasses import dataclass
 
@@ -21,6 +26,9 @@ _CRANIAL = ("Brain", "Heart", "Lung")
 _CAUDAL = ("Bladder", "Kidney")
 _VENTRAL = ("Heart", "Liver", "Bladder")
 _DORSAL = ("Kidney",)
+_LEFT = ("Spleen", "Stomach")
+# Below this (mm, summed over the cues) the organs do not say which side is left.
+_LEFT_CUE_MM = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,4 +83,27 @@ def find_orientation(labels, class_lookup, spacing):
     # Keep a proper rotation: an odd permutation or an odd number of flips would mirror.
     parity = np.linalg.det(np.eye(3)[list(permutation)]) < 0
     flips[0] = bool(parity ^ flips[1] ^ flips[2])
+    # Towards the animal's left, in mm along the source's left-right axis; canonical axis 0 runs
+    # towards the left, so a cue pointing to its low end means the map is a mirror image.
+    leftward = _leftward_mm(classes, stride, lr_axis, spacing[lr_axis])
+    if abs(leftward) >= _LEFT_CUE_MM and (leftward > 0) == flips[0]:
+        flips[0] = not flips[0]
     return Orientation(permutation, tuple(flips))
+
+
+def _leftward_mm(classes, stride, axis, spacing):
+    """How far the organs that lie left (spleen, stomach: from the centre of the labelled
+    voxels; the heart: from the lungs' centre) sit towards higher indices along `axis`, summed."""
+    def centre(organs):
+        c = _centroid(classes, organs, stride)
+        return None if c is None else c[axis]
+    everything = np.array([c.mean() for c in np.nonzero(classes > 0)]) * stride
+    total = 0.0
+    for organ in _LEFT:
+        c = centre((organ,))
+        if c is not None:
+            total += (c - everything[axis]) * spacing
+    heart, lungs = centre(("Heart",)), centre(("Lung",))
+    if heart is not None and lungs is not None:
+        total += (heart - lungs) * spacing
+    return total

@@ -99,8 +99,10 @@ class SynthesisOptions:
     the tissues get SynthSeg-style random intensities instead of the modality's prior;
     scene, the probability of a bed, tubes, wires, nose cone and reconstruction circle (CT);
     extra_animals, the probability of one or two more animals beside the first; size_range,
-    the animal's scale (young and old mice). The defaults draw nothing of these, so older
-    recipes give the same files."""
+    the animal's scale (young and old mice); organ_body, the probability that an animal of a map
+    with a body outline (Digimouse) gets a trunk built around its organs and bones instead, as
+    organ-only maps do, so that no kind of body comes with one anatomy only. The defaults draw
+    nothing of these, so older recipes give the same files."""
     modality: str = "ct"
     spacing_range: tuple = (0.1, 0.5)
     max_dim: int = None
@@ -112,6 +114,7 @@ class SynthesisOptions:
     scene: float = 0.0
     extra_animals: float = 0.0
     size_range: tuple = (0.9, 1.1)
+    organ_body: float = 0.0
 
 
 @dataclass
@@ -180,7 +183,13 @@ class _Animal:
 def _render_animal(rng, label_map, modality, intensity, spacing, options, partner=None):
     description = label_map.description
     labels_w, spacing_w, slices, present = label_map.working(spacing)
-    body = body_envelope(labels_w, spacing_w, description.body_labels, rng)
+    body_labels = description.body_labels
+    if body_labels and options.organ_body > 0 and rng.random() < options.organ_body:
+        # The map's outline left out: its body fill becomes air, and the trunk is built around
+        # what remains, as for an organ-only map.
+        labels_w = np.where(np.isin(labels_w, body_labels), 0, labels_w).astype(labels_w.dtype)
+        body_labels = ()
+    body = body_envelope(labels_w, spacing_w, body_labels, rng)
     codes = labels_w.astype(np.uint16)
     codes[(labels_w == 0) & body] = BODY_FILL
     lattice, shape = _output_geometry(rng, body, spacing_w, spacing, options)

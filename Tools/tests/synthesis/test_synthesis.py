@@ -171,6 +171,43 @@ def test_orientation_recovers_canonical_layout_without_mirroring():
     assert np.array_equal(same.apply(labels), labels)
 
 
+def test_orientation_mirrors_back_a_map_stored_as_a_mirror_image():
+    """Spleen and stomach on the animal's right, the heart right of the lungs: the map is stored
+    mirrored (as the Rosenhain CT280 maps are), and canonical order mirrors it back, because a
+    proper rotation alone would give an animal with its liver on the left."""
+    labels = toy_labels()
+    lookup = np.zeros(256, np.uint8)
+    for organ, values in TOY_ORGANS.items():
+        lookup[values] = CLASSES.index(organ)
+    mirrored = np.flip(labels, axis=0)
+    for stored in (mirrored, np.flip(np.transpose(mirrored, (0, 2, 1)), axis=1)):
+        orientation = find_orientation(stored, lookup, (0.25, 0.25, 0.25))
+        assert np.array_equal(orientation.apply(stored), labels)
+    # Without the left-lying organs the heart alone still tells.
+    heart_and_lungs = np.where(np.isin(mirrored, [9, 10]), 1, mirrored).astype(np.uint8)
+    orientation = find_orientation(heart_and_lungs, lookup, (0.25, 0.25, 0.25))
+    assert orientation.flips[0]
+
+
+def test_every_shared_map_has_its_left_organs_on_the_left():
+    """In canonical order (axis 0 towards the animal's left) every real map has its heart left of
+    its lungs' centre and, where labelled, spleen and stomach left of its centre."""
+    require_shared_maps()
+    for name in ("digimouse_atlas", "rosenhain_organs_a", "rosenhain_ct140_organs",
+                 "rosenhain_ct280_organs_v1", "rosenhain_ct280_organs_v2"):
+        label_map = synthesis.load_label_map(os.path.join(SHARED_MAPS, name + ".nii.gz"))
+        classes = label_map.description.class_lookup()[label_map.labels[::2, ::2, ::2]]
+        def left_of(organ, reference):
+            x = np.nonzero(classes == CLASSES.index(organ))[0]
+            return None if x.size == 0 else x.mean() - reference
+        centre = np.nonzero(classes > 0)[0].mean()
+        lungs = np.nonzero(classes == CLASSES.index("Lung"))[0].mean()
+        assert left_of("Heart", lungs) > 0, name
+        for organ in ("Spleen", "Stomach"):
+            offset = left_of(organ, centre)
+            assert offset is None or offset > 0, (name, organ)
+
+
 def test_body_envelope_built_around_organs_only_map():
     labels = toy_labels()
     organs_only = np.where(labels == 1, 0, labels).astype(np.uint8)
@@ -179,6 +216,22 @@ def test_body_envelope_built_around_organs_only_map():
     assert body.sum() > 1.5 * (organs_only > 0).sum()
     # A trunk, not a box: corners of the grid stay outside.
     assert not body[0, :, 0].any() and not body[-1, :, -1].any()
+
+
+def test_organ_body_builds_the_trunk_of_a_map_that_has_an_outline(toy_map):
+    """organ_body 1: the toy's own body (an ellipsoid) is left out and a trunk is built around
+    its organs and bones instead (larger here: a margin of soft tissue around organs that
+    nearly fill the ellipsoid); the organs stay as they were."""
+    def case(organ_body):
+        options = synthesis.SynthesisOptions(spacing_range=(0.25, 0.25), geometry=False, artefacts=False,
+                                             noise_level="low", organ_body=organ_body)
+        return synthesis.synthesize_case(toy_map, 3, options)
+    outlined, built = case(0.0), case(1.0)
+    counts = lambda c: np.bincount(c.labels.ravel(), minlength=len(CLASSES))[1:]
+    assert np.array_equal(counts(outlined), counts(built)) and counts(built).sum() > 0
+    in_body = lambda c: int((c.scan > -500).sum())
+    assert abs(in_body(built) - in_body(outlined)) > 0.1 * in_body(outlined)
+    assert in_body(built) > (built.labels > 0).sum()
 
 
 # ---- scans, labels, grid ---------------------------------------------------------------------
