@@ -13,8 +13,8 @@ Left-right follows so that the change is a proper rotation, unless the organs sa
 stored as a mirror image: spleen and stomach lie on the animal's left, and the heart lies left of
 the lungs' centre (the right lung has four lobes, the left one). The Rosenhain CT280 maps are
 such a map: with a proper rotation alone their heart would lie 2.9 mm right of the lungs' centre,
-where Digimouse's and Rosenhain A's lie 1.9 and 1.5 mm left of it; those two are mirrored back,
-so that every synthetic animal has its liver on the right.
+where Digimouse's and Rosenhain A's lie 1.9 and 1.5 mm left of it; the CT280 maps are therefore
+mirrored back, so that every synthetic animal has its liver on the right.
 """
 from dataclasses import dataclass
 
@@ -97,13 +97,10 @@ def _leftward_mm(classes, stride, axis, spacing):
     def centre(organs):
         c = _centroid(classes, organs, stride)
         return None if c is None else c[axis]
-    everything = np.array([c.mean() for c in np.nonzero(classes > 0)]) * stride
-    total = 0.0
-    for organ in _LEFT:
-        c = centre((organ,))
-        if c is not None:
-            total += (c - everything[axis]) * spacing
+    everything = np.nonzero(classes > 0)[axis].mean() * stride
+    left_organs = [centre((organ,)) for organ in _LEFT]
+    offsets = [c - everything for c in left_organs if c is not None]
     heart, lungs = centre(("Heart",)), centre(("Lung",))
     if heart is not None and lungs is not None:
-        total += (heart - lungs) * spacing
-    return total
+        offsets.append(heart - lungs)
+    return sum(offsets) * spacing
