@@ -7,7 +7,7 @@
 #                                        for the leave-one-anatomy-out numbers (not bundled)
 #
 #   bash Tools/make_bundled_models.sh [WORK_DIR]
-# CPU: about 75 minutes on 2 cores (2 x AMD EPYC; the two micro-CT trainings run side by side,
+# CPU: about 85 minutes on 2 cores (2 x AMD EPYC; the two micro-CT trainings run side by side,
 # one thread each); a CUDA GPU is used when PyTorch finds one (then the losses differ slightly).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,17 +36,18 @@ train="--architecture Unet256 --input-size 112 --epochs 10 --batch-size 8 --seed
 data="--data $work/ct_digimouse_atlas --data $work/ct_rosenhain_organs_a --data $work/ct_rosenhain_ct140_organs"
 ls="--count 24 --seed 300 --modality lightsheet --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.3
     --extra-animals 0.1 --size-range 0.8 1.15 --second-annotation"
-for map in digimouse_atlas rosenhain_organs_a; do
+for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
     aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ls_$map" $ls
 done
 
 # Side by side, one thread each: the bundled micro-CT model; then on the other core the
-# leave-one-anatomy-out model and the light-sheet model (autofluorescence-like scans of two
-# anatomies, the third held out for evaluation).
+# leave-one-anatomy-out model and the light-sheet model (autofluorescence- and nucleus-stain-like
+# scans of all three animals: with one held out, its scans were segmented too poorly to tell
+# their layout; MODELS.md).
 aimos-train $data $train --out models/aimos-demo.safetensors --log "$work/log_ct.csv" > "$work/train_ct.log" &
 aimos-train $data $train --test-subjects rosenhain_ct280 --out "$work/model_loao.safetensors" \
     --log "$work/log_loao.csv" > "$work/train_loao.log"
-aimos-train --data "$work/ls_digimouse_atlas" --data "$work/ls_rosenhain_organs_a" \
+aimos-train --data "$work/ls_digimouse_atlas" --data "$work/ls_rosenhain_organs_a" --data "$work/ls_rosenhain_ct140_organs" \
     --architecture Unet128 --input-size 96 --epochs 15 --batch-size 8 --seed 1 --max-slices-per-case 16 \
     --classes Brain,Heart,Lung,Liver,Kidney,Spleen --dual-annotation --crop body --threads 1 --dtype F16 --val-subjects= \
     --voxel-size-mm 0.25 --out models/aimos-lightsheet.safetensors --log "$work/log_lightsheet.csv" > "$work/train_lightsheet.log"

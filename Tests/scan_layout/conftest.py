@@ -14,6 +14,8 @@ sys.path.insert(0, os.path.join(ROOT, "Tools"))
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "Tools"), os.environ.get("PYTHONPATH")) if p)
 CLI = os.environ.get("AIMOS_CLI", os.path.join(ROOT, ".build", "release", "aimos-cli"))
 MODEL = os.path.join(ROOT, "models", "aimos-demo.safetensors")
+# The bundled model per modality (`aimos segment --model ct|lightsheet`).
+MODELS = {"ct": MODEL, "lightsheet": os.path.join(ROOT, "models", "aimos-lightsheet.safetensors")}
 SAMPLE = os.path.join(ROOT, "data", "sample", "sample_ct.nii.gz")
 MAPS = os.path.join(ROOT, "..", "shared", "data", "label-maps")
 
@@ -23,9 +25,10 @@ def require_cli():
         pytest.skip(f"the aimos command is not built at {CLI} (swift build -c release --static-swift-stdlib)")
 
 
-def segment(scan, output, *options, check=True):
-    """Runs `aimos segment` with the bundled model; returns the completed process."""
-    run = subprocess.run([CLI, "segment", "--model", MODEL, "--input", scan, "--output", output, "--overwrite", *options],
+def segment(scan, output, *options, check=True, model=MODEL):
+    """Runs `aimos segment` with a bundled model (the micro-CT one unless told); returns the
+    completed process."""
+    run = subprocess.run([CLI, "segment", "--model", model, "--input", scan, "--output", output, "--overwrite", *options],
                          capture_output=True, text=True)
     if check:
         assert run.returncode == 0, run.stderr
