@@ -38,7 +38,9 @@ for target in $targets; do
     esac
     log="$scratch/$target.log"
     # -rss_limit_mb / -malloc_limit_mb: a header that makes aimos allocate what it claims is a
-    # failure; -timeout: a hang is one too. The dicom target allows 4.5 GB: GDCM parses leniently
+    # failure; -timeout: a hang is one too (dicom: 120 s, as the seed finding_gdcm_lenient_claim_4gb
+    # has GDCM fill its 4 GB in the trial-read child, 20-50 s of page faults under ASan on a 2-core
+    # AMD EPYC VM, 2026-12-03). The dicom target allows 4.5 GB: GDCM parses leniently
     # (it retries an element as implicit VR where explicit fails) and then allocates what such an
     # element claims, up to 4 GB, before aimos can see it (SECURITY.md); the element-length walk
     # (element_lengths.cpp) refuses what it can see first. The tiff target holds one plane of up
@@ -50,7 +52,7 @@ for target in $targets; do
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=$([ "$target" = dicom ] && echo 0 || echo 1)" \
         "$binary" "$work" "${seeds[@]}" $extra -max_total_time="$seconds" \
         -rss_limit_mb=$([ "$target" = dicom ] && echo 6144 || echo 3072) -malloc_limit_mb=$(case "$target" in dicom) echo 4608 ;; tiff) echo 1100 ;; *) echo 1024 ;; esac) \
-        -timeout=20 -max_len=600000 -print_final_stats=1 \
+        -timeout=$([ "$target" = dicom ] && echo 120 || echo 20) -max_len=600000 -print_final_stats=1 \
         -artifact_prefix="$artifacts" > "$log" 2>&1
     rc=$?
     set -e
