@@ -67,13 +67,33 @@ def wait_for(condition, seconds, what):
         time.sleep(0.05)
 
 
+def running_segments(group):
+    """The scan names of the `aimos segment` processes alive in process group `group`."""
+    names = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:  # gone meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group and os.path.basename(argv[0]) == os.path.basename(CLI) \
+                and "segment" in argv and "--name" in argv:
+            names.append(argv[argv.index("--name") + 1])
+    return names
+
+
 def interrupt_after_first_scan(command, log_path, results):
     """Runs `command` until its first segment job has finished, then interrupts it as Ctrl-C
     does, SIGINT to the process group (Snakemake and the running aimos): returns its exit code
     and log. Finished means Snakemake has counted the step done, not only that the sidecar
     (written last by aimos) exists, since a job stopped before its exit is undone. (SIGINT to
     Snakemake alone lets the running job finish but leaves it marked incomplete, for a rerun
-    with --rerun-incomplete to redo.)"""
+    with --rerun-incomplete to redo.) The signal goes out only once the next scan's aimos is
+    running: Snakemake's log handler swallows a KeyboardInterrupt raised while it writes a line
+    (logging.py, snakemake 9.14), so a Ctrl-C that lands between jobs, as the next job is
+    announced, is ignored and the run goes on to success."""
     with open(log_path, "w") as log:
         run = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -82,6 +102,8 @@ def interrupt_after_first_scan(command, log_path, results):
             sidecars = [n for n in NAMES if os.path.exists(results / f"{n}_provenance.json")]
             return sidecars and re.search(r"^1 of \d+ steps \(\d+%\) done", open(log_path).read(), re.M)
         wait_for(first_done, 240, "the first segment job")
+        wait_for(lambda: running_segments(run.pid), 60, "the second segment job to start")
+        time.sleep(0.2)  # past Snakemake's last log line for the job it just started
         os.killpg(run.pid, signal.SIGINT)
         code = run.wait(timeout=120)
     finally:
