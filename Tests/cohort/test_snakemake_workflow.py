@@ -67,9 +67,8 @@ def wait_for(condition, seconds, what):
         time.sleep(0.05)
 
 
-def running_segments(group):
-    """The scan names of the `aimos segment` processes alive in process group `group`."""
-    names = []
+def segment_running(group):
+    """Whether an `aimos segment` process is alive in process group `group`."""
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -79,9 +78,9 @@ def running_segments(group):
         except OSError:  # gone meanwhile
             continue
         if fields[0] != "Z" and int(fields[2]) == group and os.path.basename(argv[0]) == os.path.basename(CLI) \
-                and "segment" in argv and "--name" in argv:
-            names.append(argv[argv.index("--name") + 1])
-    return names
+                and "segment" in argv:
+            return True
+    return False
 
 
 def interrupt_after_first_scan(command, log_path, results):
@@ -102,7 +101,7 @@ def interrupt_after_first_scan(command, log_path, results):
             sidecars = [n for n in NAMES if os.path.exists(results / f"{n}_provenance.json")]
             return sidecars and re.search(r"^1 of \d+ steps \(\d+%\) done", open(log_path).read(), re.M)
         wait_for(first_done, 240, "the first segment job")
-        wait_for(lambda: running_segments(run.pid), 60, "the second segment job to start")
+        wait_for(lambda: segment_running(run.pid), 60, "the second segment job to start")
         time.sleep(0.2)  # past Snakemake's last log line for the job it just started
         os.killpg(run.pid, signal.SIGINT)
         code = run.wait(timeout=120)
