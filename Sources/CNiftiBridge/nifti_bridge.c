@@ -1,6 +1,7 @@
 /* nifti_bridge.c - libnifti (Debian libnifti-dev, NIfTI-1/-2, Analyze, .gz) for aimos. */
 #include "nifti_bridge.h"
 
+#include <limits.h>
 #include <math.h>
 #include <nifti2_io.h>
 #include <stdio.h>
@@ -140,6 +141,81 @@ static int check_header(const char *path, char *err, size_t err_size) {
     return 0;
 }
 
+/* Walks the header extensions as libnifti's header read will (the 4-byte extender after the
+ * header, then esize/ecode pairs while 16 or more bytes remain before vox_offset, or before the
+ * end of a separate .hdr), and refuses a file whose extension claims bytes the file does not
+ * hold: libnifti allocates each extension's claimed size before reading it (1.4 GB for a
+ * 724-byte file). Returns 0 when the file may be read; else fills err and returns 1. */
+static int check_extensions(const char *path, char *err, size_t err_size) {
+    gzFile file = gzopen(path, "rb");
+    if (!file) return 0; /* nifti_image_read reports it */
+    unsigned char h[544];
+    memset(h, 0, sizeof h);
+    const int got = gzread(file, h, sizeof h);
+    const int32_t size_native = (int32_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
+    const int little = size_native == 348 || size_native == 540;
+    const int32_t size = little ? size_native : (int32_t)(h[3] | h[2] << 8 | h[1] << 16 | (uint32_t)h[0] << 24);
+    if (size != 348 && size != 540) {
+        gzclose(file);
+        return 0; /* not a header nifti_image_read knows: it reports it */
+    }
+    const int nifti2 = size == 540;
+    const long long header_size = nifti2 ? 540 : 348;
+    const unsigned char *magic = nifti2 ? h + 4 : h + 344;
+    const int one_file = magic[1] == '+'; /* libnifti's NIFTI_ONEFILE */
+    long long remain; /* the bytes libnifti looks in for extensions, extender included */
+    if (one_file) {
+        double offset;
+        if (nifti2) {
+            unsigned long long v = 0;
+            for (int b = 0; b < 8; b++) v |= (unsigned long long)h[168 + (little ? b : 7 - b)] << (8 * b);
+            offset = (double)(long long)v;
+        } else {
+            offset = read_float(h + 108, little);
+        }
+        /* An offset that cannot be trusted leaves only the file's end as the bound. */
+        remain = isfinite(offset) && offset < 0x1p62 ? (long long)offset - header_size : LLONG_MAX;
+    } else {
+        struct stat st;
+        remain = stat(path, &st) == 0 ? (long long)st.st_size - header_size : 0;
+    }
+    int refused = 0;
+    long long position = header_size + 4;
+    if (got < header_size + 4 || remain < 16 || h[header_size] != 1) {
+        gzclose(file);
+        return 0;
+    }
+    remain -= 4;
+    gzseek(file, (z_off_t)position, SEEK_SET);
+    char *buffer = malloc(1 << 16);
+    while (buffer && remain >= 16) {
+        unsigned char pair[8];
+        if (gzread(file, pair, 8) != 8) break; /* libnifti stops here too */
+        const int32_t esize = (int32_t)(little ? (pair[0] | pair[1] << 8 | pair[2] << 16 | (uint32_t)pair[3] << 24)
+                                               : (pair[3] | pair[2] << 8 | pair[1] << 16 | (uint32_t)pair[0] << 24));
+        if (esize < 16 || esize > remain || (esize & 0xf)) break; /* libnifti stops without allocating */
+        long long left = esize - 8;
+        while (left > 0) {
+            const int chunk = left < (1 << 16) ? (int)left : (1 << 16);
+            const int read = gzread(file, buffer, (unsigned)chunk);
+            if (read <= 0) break;
+            left -= read;
+        }
+        if (left > 0) {
+            if (err && err_size)
+                snprintf(err, err_size, "'%s': its header extension at byte %lld claims %d bytes, but the file ends at byte %lld "
+                         "(truncated, or a corrupt extension)", path, position, esize, position + esize - left);
+            refused = 1;
+            break;
+        }
+        position += esize;
+        remain -= esize;
+    }
+    free(buffer);
+    gzclose(file);
+    return refused;
+}
+
 /* The most that deflate can expand its input (a stream of length-258 matches). */
 static const unsigned long long deflate_max_ratio = 1032;
 
@@ -215,7 +291,8 @@ static int check_claimed_size(const char *path, char *err, size_t err_size) {
 
 nb_image *nb_read(const char *path, char *err, size_t err_size) {
     nifti_set_debug_level(0); /* errors are reported through err, not stderr */
-    if (check_header(path, err, err_size) || check_claimed_size(path, err, err_size)) return NULL;
+    if (check_header(path, err, err_size) || check_extensions(path, err, err_size) || check_claimed_size(path, err, err_size))
+        return NULL;
     nifti_image *nim = nifti_image_read(path, 1);
     if (!nim) {
         set_error(err, err_size, "cannot read '%s' as NIfTI/Analyze (missing, truncated or not a NIfTI file)", path);

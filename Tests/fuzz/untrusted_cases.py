@@ -117,6 +117,27 @@ def _nifti1(dims, datatype=4, bitpix=16, slope=1.0, inter=0.0, magic=b"n+1\0", v
     return bytes(h) + b"\1\0\0\0" + extension
 
 
+def _nifti2(dims, vox_offset, extension=None):
+    """A little-endian NIfTI-2 header (540 bytes, int16 voxels), the extension flag and extension."""
+    h = bytearray(540)
+    struct.pack_into("<i", h, 0, 540)
+    h[4:12] = b"n+2\0\r\n\032\n"
+    struct.pack_into("<hh", h, 12, 4, 16)
+    struct.pack_into("<8q", h, 16, *(list(dims) + [1] * (8 - len(dims))))
+    struct.pack_into("<8d", h, 104, 1, 1, 1, 1, 1, 1, 1, 1)
+    struct.pack_into("<q", h, 168, vox_offset)
+    struct.pack_into("<dd", h, 176, 1.0, 0.0)
+    if extension is None:
+        return bytes(h) + b"\0\0\0\0"
+    return bytes(h) + b"\1\0\0\0" + extension
+
+
+def _extension(text: bytes, esize=None):
+    """One header extension (ecode 6, a comment), padded to a multiple of 16 as the standard asks."""
+    padded = text + b"\0" * (-(len(text) + 8) % 16)
+    return struct.pack("<ii", esize if esize is not None else len(padded) + 8, 6) + padded
+
+
 def nifti_cases():
     """(name, bytes, suffix, status, word) for aimos_segment_nifti's reader."""
     good = _nifti1([3, 4, 3, 2]) + struct.pack("<24h", *range(24))
@@ -149,6 +170,20 @@ def nifti_cases():
         # An extension claiming more bytes than the file holds: libnifti skips it; the data read.
         ("huge_extension", _nifti1([3, 4, 3, 2], extension=huge_ext, vox_offset=360.0) + struct.pack("<24h", *range(24)),
          ".nii", OK, ""),
+        # Extensions that fit are read (aimos writes one into its own label maps).
+        ("valid_extension", _nifti1([3, 4, 3, 2], extension=_extension(b"x" * 20), vox_offset=384.0)
+         + struct.pack("<24h", *range(24)), ".nii", OK, ""),
+        ("valid_nifti2_extension", _nifti2([3, 4, 3, 2], 576, _extension(b'{"a": 1}' * 3)) + struct.pack("<24h", *range(24)),
+         ".nii", OK, ""),
+        # Found by the fuzzer: a 724-byte NIfTI-2 file whose vox_offset leaves room for an extension
+        # claiming 1.4 GB, which libnifti allocated before finding the file short.
+        ("nifti2_extension_claims_1gb", (_nifti2([3, 4, 3, 2], 2 ** 31, _extension(b"", esize=0x53000000)) + b"\0" * 724)[:724],
+         ".nii", FORMAT, "extension"),
+        ("nifti2_extension_claims_1gb_gz", gzip.compress((_nifti2([3, 4, 3, 2], 2 ** 31, _extension(b"", esize=0x53000000))
+                                                          + b"\0" * 724)[:724]), ".nii.gz", FORMAT, "extension"),
+        ("second_extension_beyond_file", _nifti1([3, 4, 3, 2], vox_offset=1e9, extension=_extension(b"ok")
+                                                 + _extension(b"", esize=1 << 20)) + struct.pack("<24h", *range(24)),
+         ".nii", FORMAT, "extension"),
         ("vox_offset_beyond_file", _nifti1([3, 4, 3, 2], vox_offset=1e9) + struct.pack("<24h", *range(24)), ".nii", FORMAT, ""),
         ("not_nifti_at_all", b"\x89PNG\r\n\x1a\n" + b"\0" * 400, ".nii", FORMAT, ""),
     ]
