@@ -24,7 +24,7 @@ aimos-synthesize --maps "$maps/digimouse_atlas.nii.gz" \
 
 # Micro-CT training scans as scanners deliver them, one dataset per animal (extra animals in a
 # scan are of the same anatomy, so that subject-wise splits stay clean). No random-intensity
-# scans: of the shares measured (0, 20, 40, 80 %; MODELS.md) none finds the unseen animal best.
+# scans: of the shares measured (0, 20, 40, 80 %; MODELS.md), 0 % found the unseen animal best.
 ct="--count 36 --seed 100 --modality ct --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0 --scene 0.7
     --extra-animals 0.25 --size-range 0.8 1.15 --organ-body 0.3 --second-annotation"
 for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do

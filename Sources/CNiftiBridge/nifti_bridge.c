@@ -17,17 +17,6 @@ struct nb_image {
     int is_nifti2; /* the file's header is NIfTI-2 (libnifti reports such files as NIfTI-1) */
 };
 
-/* sizeof_hdr, the first 4 bytes of the header (gzread also reads uncompressed files). */
-static int header_is_nifti2(const char *path) {
-    gzFile file = gzopen(path, "rb");
-    if (!file) return 0;
-    unsigned char b[4] = {0, 0, 0, 0};
-    int got = gzread(file, b, 4);
-    gzclose(file);
-    if (got != 4) return 0;
-    return (b[0] == 0x1c && b[1] == 0x02 && b[2] == 0 && b[3] == 0) || (b[0] == 0 && b[1] == 0 && b[2] == 0x02 && b[3] == 0x1c);
-}
-
 static void set_error(char *err, size_t size, const char *format, const char *detail) {
     if (err && size) snprintf(err, size, format, detail);
 }
@@ -45,21 +34,58 @@ static long long gzip_recorded_size(const char *path) {
     return size;
 }
 
-/* IEEE values stored in the header's byte order. */
-static double read_double(const unsigned char *p, int little) {
+/* Integers and IEEE values stored in the header's byte order. */
+static int32_t read_int32(const unsigned char *p, int little) {
+    uint32_t v = 0;
+    for (int b = 0; b < 4; b++) v |= (uint32_t)p[little ? b : 3 - b] << (8 * b);
+    return (int32_t)v;
+}
+
+static long long read_int64(const unsigned char *p, int little) {
     unsigned long long v = 0;
     for (int b = 0; b < 8; b++) v |= (unsigned long long)p[little ? b : 7 - b] << (8 * b);
+    return (long long)v;
+}
+
+static double read_double(const unsigned char *p, int little) {
+    const long long v = read_int64(p, little);
     double d;
     memcpy(&d, &v, sizeof d);
     return d;
 }
 
 static double read_float(const unsigned char *p, int little) {
-    uint32_t v = 0;
-    for (int b = 0; b < 4; b++) v |= (uint32_t)p[little ? b : 3 - b] << (8 * b);
+    const int32_t v = read_int32(p, little);
     float f;
     memcpy(&f, &v, sizeof f);
     return f;
+}
+
+/* The first bytes of a NIfTI-1/-2 or Analyze header as stored (all the checks below need), read
+ * through zlib, which also reads uncompressed files. */
+struct raw_header {
+    unsigned char bytes[544]; /* zero past what the file holds */
+    int got;                  /* bytes read */
+    int little;               /* stored little-endian */
+    int32_t size;             /* sizeof_hdr: 348 (NIfTI-1, Analyze), 540 (NIfTI-2), or one libnifti refuses */
+};
+
+/* Returns 0 when the file cannot be opened (nifti_image_read reports it). */
+static int read_raw_header(const char *path, struct raw_header *header) {
+    memset(header, 0, sizeof *header);
+    gzFile file = gzopen(path, "rb");
+    if (!file) return 0;
+    header->got = gzread(file, header->bytes, sizeof header->bytes);
+    gzclose(file);
+    const int32_t size_little = read_int32(header->bytes, 1);
+    header->little = size_little == 348 || size_little == 540;
+    header->size = read_int32(header->bytes, header->little);
+    return 1;
+}
+
+static int header_is_nifti2(const char *path) {
+    struct raw_header header;
+    return read_raw_header(path, &header) && header.size == 540;
 }
 
 static int ends_with(const char *text, const char *suffix) {
@@ -82,18 +108,13 @@ static int check_header(const char *path, char *err, size_t err_size) {
             return 1;
         }
     }
-    gzFile file = gzopen(path, "rb");
-    if (!file) return 0; /* nifti_image_read reports it */
-    unsigned char h[544];
-    memset(h, 0, sizeof h);
-    int got = gzread(file, h, sizeof h);
-    gzclose(file);
-    if (got < 348) return 0; /* too short for any header: nifti_image_read reports it */
-    const int32_t size_native = (int32_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
-    const int little = size_native == 348 || size_native == 540;
-    const int32_t size = little ? size_native : (int32_t)(h[3] | h[2] << 8 | h[1] << 16 | (uint32_t)h[0] << 24);
-    if (size != 348 && size != 540) return 0; /* not a header nifti_image_read knows: it reports it */
-    const int nifti2 = size == 540;
+    struct raw_header header;
+    if (!read_raw_header(path, &header)) return 0; /* nifti_image_read reports it */
+    if (header.got < 348) return 0; /* too short for any header: nifti_image_read reports it */
+    if (header.size != 348 && header.size != 540) return 0; /* not a header nifti_image_read knows: it reports it */
+    const unsigned char *h = header.bytes;
+    const int little = header.little;
+    const int nifti2 = header.size == 540;
     const int single_file = ends_with(path, ".nii") || ends_with(path, ".nii.gz");
     const unsigned char *magic = nifti2 ? h + 4 : h + 344;
     if (single_file && !(magic[0] == 'n' && (magic[1] == '+') && (magic[2] == '1' || magic[2] == '2') && magic[3] == 0)) {
@@ -104,9 +125,7 @@ static int check_header(const char *path, char *err, size_t err_size) {
     long long dim[8];
     for (int i = 0; i < 8; i++) {
         if (nifti2) {
-            unsigned long long v = 0;
-            for (int b = 0; b < 8; b++) v |= (unsigned long long)h[16 + 8 * i + (little ? b : 7 - b)] << (8 * b);
-            dim[i] = (long long)v;
+            dim[i] = read_int64(h + 16 + 8 * i, little);
         } else {
             const unsigned char *p = h + 40 + 2 * i;
             dim[i] = (int16_t)(little ? (p[0] | p[1] << 8) : (p[1] | p[0] << 8));
@@ -147,19 +166,12 @@ static int check_header(const char *path, char *err, size_t err_size) {
  * hold: libnifti allocates each extension's claimed size before reading it (1.4 GB for a
  * 724-byte file). Returns 0 when the file may be read; else fills err and returns 1. */
 static int check_extensions(const char *path, char *err, size_t err_size) {
-    gzFile file = gzopen(path, "rb");
-    if (!file) return 0; /* nifti_image_read reports it */
-    unsigned char h[544];
-    memset(h, 0, sizeof h);
-    const int got = gzread(file, h, sizeof h);
-    const int32_t size_native = (int32_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24);
-    const int little = size_native == 348 || size_native == 540;
-    const int32_t size = little ? size_native : (int32_t)(h[3] | h[2] << 8 | h[1] << 16 | (uint32_t)h[0] << 24);
-    if (size != 348 && size != 540) {
-        gzclose(file);
-        return 0; /* not a header nifti_image_read knows: it reports it */
-    }
-    const int nifti2 = size == 540;
+    struct raw_header header;
+    if (!read_raw_header(path, &header)) return 0; /* nifti_image_read reports it */
+    if (header.size != 348 && header.size != 540) return 0; /* not a header nifti_image_read knows: it reports it */
+    const unsigned char *h = header.bytes;
+    const int little = header.little;
+    const int nifti2 = header.size == 540;
     const long long header_size = nifti2 ? 540 : 348;
     const unsigned char *magic = nifti2 ? h + 4 : h + 344;
     const int one_file = magic[1] == '+'; /* libnifti's NIFTI_ONEFILE */
@@ -167,9 +179,7 @@ static int check_extensions(const char *path, char *err, size_t err_size) {
     if (one_file) {
         double offset;
         if (nifti2) {
-            unsigned long long v = 0;
-            for (int b = 0; b < 8; b++) v |= (unsigned long long)h[168 + (little ? b : 7 - b)] << (8 * b);
-            offset = (double)(long long)v;
+            offset = (double)read_int64(h + 168, little);
         } else {
             offset = read_float(h + 108, little);
         }
@@ -179,25 +189,24 @@ static int check_extensions(const char *path, char *err, size_t err_size) {
         struct stat st;
         remain = stat(path, &st) == 0 ? (long long)st.st_size - header_size : 0;
     }
-    int refused = 0;
+    if (header.got < header_size + 4 || remain < 16 || h[header_size] != 1) return 0; /* no extension flag */
+    remain -= 4;
     long long position = header_size + 4;
-    if (got < header_size + 4 || remain < 16 || h[header_size] != 1) {
-        gzclose(file);
+    gzFile file = gzopen(path, "rb");
+    if (!file || gzseek(file, (z_off_t)position, SEEK_SET) < 0) {
+        if (file) gzclose(file);
         return 0;
     }
-    remain -= 4;
-    gzseek(file, (z_off_t)position, SEEK_SET);
-    char *buffer = malloc(1 << 16);
-    while (buffer && remain >= 16) {
+    int refused = 0;
+    char skipped[8192]; /* an extension's bytes, read only to find where the file ends */
+    while (remain >= 16) {
         unsigned char pair[8];
         if (gzread(file, pair, 8) != 8) break; /* libnifti stops here too */
-        const int32_t esize = (int32_t)(little ? (pair[0] | pair[1] << 8 | pair[2] << 16 | (uint32_t)pair[3] << 24)
-                                               : (pair[3] | pair[2] << 8 | pair[1] << 16 | (uint32_t)pair[0] << 24));
+        const int32_t esize = read_int32(pair, little);
         if (esize < 16 || esize > remain || (esize & 0xf)) break; /* libnifti stops without allocating */
         long long left = esize - 8;
         while (left > 0) {
-            const int chunk = left < (1 << 16) ? (int)left : (1 << 16);
-            const int read = gzread(file, buffer, (unsigned)chunk);
+            const int read = gzread(file, skipped, (unsigned)(left < (long long)sizeof skipped ? left : (long long)sizeof skipped));
             if (read <= 0) break;
             left -= read;
         }
@@ -211,7 +220,6 @@ static int check_extensions(const char *path, char *err, size_t err_size) {
         position += esize;
         remain -= esize;
     }
-    free(buffer);
     gzclose(file);
     return refused;
 }

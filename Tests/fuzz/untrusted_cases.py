@@ -142,6 +142,9 @@ def nifti_cases():
     """(name, bytes, suffix, status, word) for aimos_segment_nifti's reader."""
     good = _nifti1([3, 4, 3, 2]) + struct.pack("<24h", *range(24))
     huge_ext = struct.pack("<ii", 2 ** 31 - 16, 4)  # an extension claiming 2 GiB
+    # Found by the fuzzer: a 724-byte NIfTI-2 file whose vox_offset leaves room for an extension
+    # claiming 1.4 GB, which libnifti allocated before finding the file short.
+    claims_1gb = (_nifti2([3, 4, 3, 2], 2 ** 31, _extension(b"", esize=0x53000000)) + b"\0" * 724)[:724]
     return [
         ("valid", good, ".nii", OK, ""),
         ("valid_gz", gzip.compress(good), ".nii.gz", OK, ""),
@@ -175,12 +178,8 @@ def nifti_cases():
          + struct.pack("<24h", *range(24)), ".nii", OK, ""),
         ("valid_nifti2_extension", _nifti2([3, 4, 3, 2], 576, _extension(b'{"a": 1}' * 3)) + struct.pack("<24h", *range(24)),
          ".nii", OK, ""),
-        # Found by the fuzzer: a 724-byte NIfTI-2 file whose vox_offset leaves room for an extension
-        # claiming 1.4 GB, which libnifti allocated before finding the file short.
-        ("nifti2_extension_claims_1gb", (_nifti2([3, 4, 3, 2], 2 ** 31, _extension(b"", esize=0x53000000)) + b"\0" * 724)[:724],
-         ".nii", FORMAT, "extension"),
-        ("nifti2_extension_claims_1gb_gz", gzip.compress((_nifti2([3, 4, 3, 2], 2 ** 31, _extension(b"", esize=0x53000000))
-                                                          + b"\0" * 724)[:724]), ".nii.gz", FORMAT, "extension"),
+        ("nifti2_extension_claims_1gb", claims_1gb, ".nii", FORMAT, "extension"),
+        ("nifti2_extension_claims_1gb_gz", gzip.compress(claims_1gb), ".nii.gz", FORMAT, "extension"),
         ("second_extension_beyond_file", _nifti1([3, 4, 3, 2], vox_offset=1e9, extension=_extension(b"ok")
                                                  + _extension(b"", esize=1 << 20)) + struct.pack("<24h", *range(24)),
          ".nii", FORMAT, "extension"),
