@@ -200,11 +200,14 @@ static int check_extensions(const char *path, char *err, size_t err_size) {
     int refused = 0;
     char skipped[8192]; /* an extension's bytes, read only to find where the file ends */
     while (remain >= 16) {
-        unsigned char pair[8];
-        if (gzread(file, pair, 8) != 8) break; /* libnifti stops here too */
+        unsigned char pair[8]; /* esize, ecode */
+        const int got = gzread(file, pair, 8);
+        if (got < 4) break; /* no esize: libnifti stops here too */
         const int32_t esize = read_int32(pair, little);
         if (esize < 16 || esize > remain || (esize & 0xf)) break; /* libnifti stops without allocating */
-        long long left = esize - 8;
+        /* From here libnifti allocates esize, even when the file ends within the ecode (a fuzzer's
+         * 62-byte .gz did that). */
+        long long left = esize - got;
         while (left > 0) {
             const int read = gzread(file, skipped, (unsigned)(left < (long long)sizeof skipped ? left : (long long)sizeof skipped));
             if (read <= 0) break;

@@ -180,6 +180,11 @@ def nifti_cases():
          ".nii", OK, ""),
         ("nifti2_extension_claims_1gb", claims_1gb, ".nii", FORMAT, "extension"),
         ("nifti2_extension_claims_1gb_gz", gzip.compress(claims_1gb), ".nii.gz", FORMAT, "extension"),
+        # The file ending inside the extension's ecode: libnifti still allocates its esize.
+        ("nifti2_extension_ecode_cut", claims_1gb[:551], ".nii", FORMAT, "extension"),
+        # Found by the fuzzer: the same as 62 bytes of gzip under a .nii name (zlib reads it through).
+        ("finding_nifti2_extension_ecode_cut_gz", (FINDINGS / "nifti2_extension_ecode_cut_gz").read_bytes(), ".nii", FORMAT,
+         "extension"),
         ("second_extension_beyond_file", _nifti1([3, 4, 3, 2], vox_offset=1e9, extension=_extension(b"ok")
                                                  + _extension(b"", esize=1 << 20)) + struct.pack("<24h", *range(24)),
          ".nii", FORMAT, "extension"),
