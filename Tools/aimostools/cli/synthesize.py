@@ -74,6 +74,11 @@ def parse_args(argv):
     parser.add_argument("--organ-body", type=float, default=0.0, metavar="P",
                         help="fraction of animals of maps with a body outline given a trunk built around "
                              "their organs and bones instead (default 0)")
+    parser.add_argument("--body-axis-cut", type=float, default=0.2, metavar="F",
+                        help="each end of the body axis is cut off (probability 0.6) by up to this fraction of "
+                             "its length (default 0.2; more draws scans of the trunk or abdomen only)")
+    parser.add_argument("--elastic-range", nargs=2, type=float, default=(0.2, 1.0), metavar=("MIN", "MAX"),
+                        help="amplitude of the elastic deformation in mm, 4-8 mm features (default 0.2 1.0)")
     parser.add_argument("--size-range", nargs=2, type=float, default=(0.9, 1.1), metavar=("MIN", "MAX"),
                         help="scale of the animal (default 0.9 1.1)")
     parser.add_argument("--sample", help="write one CT-like sample scan (int16 HU) to this NIfTI path")
@@ -89,6 +94,10 @@ def parse_args(argv):
     for name in ("random_intensity", "scene", "extra_animals", "organ_body"):
         if not 0 <= getattr(args, name) <= 1:
             parser.error(f"--{name.replace('_', '-')} must be a fraction between 0 and 1")
+    if not 0 <= args.body_axis_cut < 0.5:
+        parser.error("--body-axis-cut must be at least 0 and below 0.5 (both ends are cut)")
+    if not 0 <= args.elastic_range[0] <= args.elastic_range[1] <= 5:
+        parser.error("--elastic-range needs 0 <= MIN <= MAX <= 5 (mm)")
     if not 0 < args.size_range[0] <= args.size_range[1]:
         parser.error("--size-range needs 0 < MIN <= MAX")
     if args.max_dim is not None and args.max_dim < 8:
@@ -128,7 +137,8 @@ def make_dataset(args):
         modality=args.modality, spacing_range=tuple(args.spacing_range or (0.1, 0.5)), max_dim=args.max_dim,
         geometry=not args.no_geometry, artefacts=not args.no_artefacts, noise_level=args.noise_level,
         second_annotation=args.second_annotation, random_intensity=args.random_intensity, scene=args.scene,
-        extra_animals=args.extra_animals, size_range=tuple(args.size_range), organ_body=args.organ_body)
+        extra_animals=args.extra_animals, size_range=tuple(args.size_range), organ_body=args.organ_body,
+        body_axis_cut=args.body_axis_cut, elastic_range=tuple(args.elastic_range))
     os.makedirs(args.out, exist_ok=True)
     entries = []
     label_maps = [synthesis.load_label_map(map_path, args.label_mapping) for map_path in args.maps]

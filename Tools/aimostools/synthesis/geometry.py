@@ -41,9 +41,9 @@ def _rotation(angles_deg):
     return rz @ ry @ rx
 
 
-def random_transform(rng, enabled=True, size_range=(0.9, 1.1)):
+def random_transform(rng, enabled=True, size_range=(0.9, 1.1), elastic_range=(0.2, 1.0)):
     """Draws a transform (the animal scaled by a factor in size_range, a little more or less
-    per axis); the identity when not enabled."""
+    per axis; an elastic displacement of elastic_range mm); the identity when not enabled."""
     if not enabled:
         return Transform(np.eye(3), np.zeros(2), 0.0, 0.0, 6.0)
     # Roll about the body axis (axis 1) varies most between scans; pitch and yaw less.
@@ -51,7 +51,7 @@ def random_transform(rng, enabled=True, size_range=(0.9, 1.1)):
     scale = rng.uniform(*size_range) * rng.uniform(0.95, 1.05, 3)
     matrix = _rotation(angles) @ np.diag(1.0 / scale)
     bend = rng.uniform(-1, 1, 2) * np.array([2.5, 3.5])
-    return Transform(matrix, bend, rng.uniform(-0.3, 0.3), rng.uniform(0.2, 1.0), rng.uniform(4.0, 8.0))
+    return Transform(matrix, bend, rng.uniform(-0.3, 0.3), rng.uniform(*elastic_range), rng.uniform(4.0, 8.0))
 
 
 @dataclass
@@ -153,17 +153,17 @@ def body_window(lattice, body):
     return np.array(start), np.array(stop)
 
 
-def choose_window(rng, body_start, body_stop, shape, spacing, crop=True, max_dim=None):
+def choose_window(rng, body_start, body_stop, shape, spacing, crop=True, max_dim=None, body_axis_cut=0.2):
     """The output window: the body with an air margin of 1 to 3 mm, randomly cropped (more
-    often along the body axis, like scans that miss the head or tail) and cut to at most
-    max_dim voxels per axis."""
+    often along the body axis, like scans that miss the head or tail: each end by up to
+    body_axis_cut of the length) and cut to at most max_dim voxels per axis."""
     margin = int(round(rng.uniform(1.0, 3.0) / spacing))
     start = np.maximum(body_start - margin, 0)
     stop = np.minimum(body_stop + margin, shape)
     length = stop - start
     if crop:
         for axis in range(3):
-            probability, most = (0.6, 0.2) if axis == 1 else (0.25, 0.1)
+            probability, most = (0.6, body_axis_cut) if axis == 1 else (0.25, 0.1)
             if rng.random() < probability:
                 start[axis] += int(rng.uniform(0, most) * length[axis])
             if rng.random() < probability:

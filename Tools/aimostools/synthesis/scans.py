@@ -101,8 +101,11 @@ class SynthesisOptions:
     extra_animals, the probability of one or two more animals beside the first; size_range,
     the animal's scale (young and old mice); organ_body, the probability that an animal of a map
     with a body outline (Digimouse) gets a trunk built around its organs and bones instead, as
-    organ-only maps do, so that no kind of body comes with one anatomy only. The defaults draw
-    nothing of these, so older recipes give the same files."""
+    organ-only maps do, so that no kind of body comes with one anatomy only; body_axis_cut, how
+    much of the body axis each end may lose (0.2; more stands for scans of the trunk or the
+    abdomen only); elastic_range, the elastic displacement's amplitude in mm (0.2-1.0; more
+    stands for anatomies unlike the map's). The defaults draw nothing of these, so older recipes
+    give the same files."""
     modality: str = "ct"
     spacing_range: tuple = (0.1, 0.5)
     max_dim: int = None
@@ -115,6 +118,8 @@ class SynthesisOptions:
     extra_animals: float = 0.0
     size_range: tuple = (0.9, 1.1)
     organ_body: float = 0.0
+    body_axis_cut: float = 0.2
+    elastic_range: tuple = (0.2, 1.0)
 
 
 @dataclass
@@ -163,11 +168,11 @@ def _output_geometry(rng, body, working_spacing, spacing, options):
     center_mm = (box.min(axis=0) + box.max(axis=0)) / 2 * working_spacing
     box_mm = np.stack([box.min(axis=0) * working_spacing - center_mm,
                        (box.max(axis=0) + 2) * working_spacing - center_mm])
-    transform = random_transform(rng, options.geometry, options.size_range)
+    transform = random_transform(rng, options.geometry, options.size_range, options.elastic_range)
     grid = plan_output_grid(box_mm, transform, spacing)
     lattice = coordinate_lattice(rng, grid, transform, center_mm, working_spacing)
     start, stop = choose_window(rng, *body_window(lattice, body), grid.shape, spacing,
-                                crop=options.geometry, max_dim=options.max_dim)
+                                crop=options.geometry, max_dim=options.max_dim, body_axis_cut=options.body_axis_cut)
     return lattice.window(start, stop), tuple(int(n) for n in stop - start)
 
 

@@ -4,6 +4,7 @@ Most checks use a toy mouse-like label map made here; the tests on the real labe
 with the reason printed, where ../shared/data/label-maps is absent.
 Run from the repository root:  python3 -m pytest -q Tools/tests/synthesis/test_synthesis.py
 """
+import dataclasses
 import gzip
 import json
 import os
@@ -277,6 +278,68 @@ def test_max_dim_crops_the_field_of_view(toy_map):
     case = synthesis.synthesize_case(toy_map, 2, options)
     assert max(case.labels.shape) == 48 and case.scan.shape == case.labels.shape
     assert case.spacing == 0.1 and (case.labels > 0).any()
+
+
+def test_body_axis_cut_bounds_how_much_of_the_body_axis_is_lost():
+    """Each end of the body axis (axis 1) loses at most body_axis_cut of the window: at the
+    default 0.2 at least 60 % of the body stays, at 0.45 some windows keep under 40 % (a
+    trunk-only scan); 0 keeps the whole body axis while the other axes are still cut."""
+    from aimostools.synthesis.geometry import choose_window
+    body_start, body_stop, shape = np.array([20, 20, 20]), np.array([60, 220, 60]), (80, 240, 80)
+    body_length = body_stop[1] - body_start[1]
+
+    def window(cut, seed):
+        start, stop = choose_window(np.random.default_rng(seed), body_start, body_stop, shape, 0.25,
+                                    body_axis_cut=cut)
+        return stop - start
+    default = [window(0.2, seed)[1] / body_length for seed in range(300)]
+    wide = [window(0.45, seed)[1] / body_length for seed in range(300)]
+    assert 0.6 <= min(default) < 0.8
+    assert 0.1 <= min(wide) < 0.4
+    whole = [window(0.0, seed) for seed in range(50)]
+    assert all(length[1] >= body_length for length in whole)
+    # With the body axis whole, its length tells the air margin; axis 0 is shorter than its body
+    # plus that margin where it was cut.
+    assert any(length[0] < (body_stop[0] - body_start[0]) + (length[1] - body_length) for length in whole)
+
+
+def test_elastic_range_sets_the_deformation_amplitude(toy_map, monkeypatch):
+    """The elastic amplitude is drawn from elastic_range (SynthesisOptions to the transform), and
+    the lattice is displaced by that much (standard deviation in mm) from the plain transform."""
+    from aimostools.synthesis import geometry
+    amplitudes = [geometry.random_transform(np.random.default_rng(seed), elastic_range=(1.5, 2.5)).elastic_mm
+                  for seed in range(50)]
+    assert 1.5 <= min(amplitudes) and max(amplitudes) <= 2.5 and max(amplitudes) - min(amplitudes) > 0.5
+
+    drawn = []
+    def recording(*args, **kwargs):
+        drawn.append(geometry.random_transform(*args, **kwargs))
+        return drawn[-1]
+    monkeypatch.setattr(synthesis, "random_transform", recording)
+    options = synthesis.SynthesisOptions(spacing_range=(0.25, 0.25), artefacts=False, noise_level="low",
+                                         elastic_range=(2.0, 2.0))
+    assert (synthesis.synthesize_case(toy_map, 5, options).labels > 0).any()
+    assert [t.elastic_mm for t in drawn] == [2.0]
+
+    transform = drawn[0]
+    grid = geometry.plan_output_grid(np.array([[-10.0, -20, -8], [10, 20, 8]]), transform, 0.25)
+    plain = dataclasses.replace(transform, elastic_mm=0.0)
+    coords = [geometry.coordinate_lattice(np.random.default_rng(1), grid, t, np.zeros(3), np.full(3, 0.1)).coords
+              for t in (plain, transform)]
+    displacement_mm = (coords[1] - coords[0]) * 0.1
+    scale = np.abs(np.linalg.det(transform.matrix)) ** (1 / 3)
+    assert abs(displacement_mm.std(axis=(1, 2, 3)).mean() / scale - 2.0) < 0.3
+
+
+def test_cli_refuses_geometry_options_out_of_range(tmp_path):
+    path, mapping = write_toy_map(str(tmp_path))
+    for option in (["--body-axis-cut", "0.5"], ["--body-axis-cut", "-0.1"], ["--elastic-range", "2", "1"],
+                   ["--elastic-range", "0", "9"]):
+        result = subprocess.run([sys.executable, "-m", "aimostools.cli.synthesize", "--maps", path,
+                                 "--label-mapping", mapping, "--out", str(tmp_path / "x"), *option],
+                                capture_output=True, text=True)
+        assert result.returncode == 2 and option[0] in result.stderr, option
+        assert not (tmp_path / "x").exists()
 
 
 def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path):
