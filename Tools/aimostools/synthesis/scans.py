@@ -104,8 +104,9 @@ class SynthesisOptions:
     organ-only maps do, so that no kind of body comes with one anatomy only; body_axis_cut, how
     much of the body axis each end may lose (0.2; more stands for scans of the trunk or the
     abdomen only); elastic_range, the elastic displacement's amplitude in mm (0.2-1.0; more
-    stands for anatomies unlike the map's). The defaults draw nothing of these, so older recipes
-    give the same files."""
+    stands for anatomies unlike the map's). The defaults draw no random intensities, scene, extra
+    animals or organ-built trunks, and keep the scale, cut and elastic ranges that were always
+    drawn, so older recipes give the same files."""
     modality: str = "ct"
     spacing_range: tuple = (0.1, 0.5)
     max_dim: int = None
