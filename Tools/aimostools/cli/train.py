@@ -6,7 +6,7 @@ file the aimos engine loads (safetensors + metadata `aimos`).
         --epochs 30 --batch-size 32 --seed 1 --val-subjects digimouse --out model.safetensors \
         [--test-subjects rosenhain_a] [--classes-present-only] [--pretrained P.safetensors] \
         [--dual-annotation] [--max-slices-per-case K] [--crop body] [--classes A,B] [--threads T] \
-        [--log train_log.csv] [--voxel-size-mm 0.25]
+        [--log train_log.csv] [--voxel-size-mm 0.25] [--time-limit-minutes M] [--workers N] [--bf16]
 
 Splits are by subject (animal), never by scan: validation subjects choose the best epoch,
 test subjects are left out entirely (evaluate them with aimos-evaluate). On CPU the run is
@@ -28,6 +28,13 @@ from aimostools.checkpoint.architecture import CROPS, check_voxel_size_mm
 
 def subject_list(text):
     return [s for s in text.split(",") if s]
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
 
 
 def voxel_size_mm(text):
@@ -75,6 +82,12 @@ def parse_arguments(argv):
     p.add_argument("--dtype", default="F32", choices=["F32", "F16"], help="storage of the exported tensors")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch")
+    p.add_argument("--time-limit-minutes", type=positive_float, default=None, metavar="M",
+                   help="stop before an epoch that, as long as the last, would end past M minutes of "
+                        "training (the epochs done are recorded in the model file)")
+    p.add_argument("--workers", type=int, default=1, help="processes that read the datasets into slices")
+    p.add_argument("--bf16", action="store_true",
+                   help="forward pass in bfloat16 autocast (for a GPU; weights and loss stay float32)")
     p.add_argument("--log", default=None, help="CSV file with the losses of every epoch")
     p.add_argument("--out", required=True, help="model file to write (.safetensors)")
     return p.parse_args(argv)
@@ -87,13 +100,16 @@ def main(argv=None):
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu":
         torch.use_deterministic_algorithms(True)
+    else:
+        torch.backends.cudnn.benchmark = True  # fixed slice size: let cuDNN pick its fastest convolutions
     options = training.TrainingOptions(
         architecture=args.architecture, input_size=args.input_size, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, learning_rate=args.learning_rate,
         slice_axis=args.slice_axis, max_slices_per_case=args.max_slices_per_case,
         classes_present_only=args.classes_present_only, only_classes=args.classes, dual_annotation=args.dual_annotation,
         activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop,
-        voxel_size_mm=args.voxel_size_mm)
+        voxel_size_mm=args.voxel_size_mm, time_limit_minutes=args.time_limit_minutes,
+        workers=max(1, args.workers), bf16=args.bf16)
     print(f"training {args.architecture} at {args.input_size}x{args.input_size} on {device}", flush=True)
     try:
         training.train_from_datasets(args.data, options, args.out, args.val_subjects, args.test_subjects,

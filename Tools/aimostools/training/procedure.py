@@ -8,6 +8,7 @@ first cut to the animal's box as the engine finds it (body_crop), as it cuts at 
 """
 import copy
 import csv
+import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class TrainingOptions:
     device: str = "cpu"
     crop: str = "none"                # "body": slices cut from the animal's box (body_crop)
     voxel_size_mm: Optional[float] = None  # the training scans' voxel size, recorded in the model file
+    time_limit_minutes: Optional[float] = None  # stop before an epoch would end past it (a leased GPU's budget)
+    workers: int = 1                  # processes that read the cases into slices
+    bf16: bool = False                # forward pass in bfloat16 autocast (loss and weights stay float32)
 
 
 @dataclass
@@ -151,8 +155,8 @@ def build_slice_sets(train_cases, val_cases, options, log=print):
     sets, present = [], set()
     for cases in (train_cases, val_cases):
         parts = {"images": [], "organs": [], "disagreement": [], "has_second": [], "case_ids": []}
-        for case in cases:
-            images, organs, disagreements, has_second, case_present = load_case_slices(case, classes, options)
+        for case, loaded in zip(cases, _load_all(cases, classes, options)):
+            images, organs, disagreements, has_second, case_present = loaded
             if cases is train_cases:
                 present |= case_present
             parts["images"] += images
@@ -184,6 +188,15 @@ def build_slice_sets(train_cases, val_cases, options, log=print):
     return sets[0], sets[1], classes
 
 
+def _load_all(cases, classes, options):
+    """load_case_slices of every case, in order; with options.workers > 1 in that many processes
+    (forked, so the cases need no pickling beyond the results)."""
+    if options.workers <= 1 or len(cases) <= 1:
+        return [load_case_slices(case, classes, options) for case in cases]
+    with multiprocessing.get_context("fork").Pool(min(options.workers, len(cases))) as pool:
+        return pool.starmap(load_case_slices, [(case, classes, options) for case in cases])
+
+
 def batch_tensors(slice_set, index, device, dual):
     """(images (B,1,S,S) float32, label planes (B,L,S,S) uint8, has_second (B,) bool or None)."""
     images = torch.from_numpy(slice_set.images[index]).unsqueeze(1).to(device)
@@ -194,9 +207,10 @@ def batch_tensors(slice_set, index, device, dual):
 
 
 def batch_loss(net, images, labels, has_second, n_classes, options):
-    logits = net(training_augment.zscore_batch(images))
+    with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=options.bf16):
+        logits = net(training_augment.zscore_batch(images))
     return training_loss.aimos_dice_loss(
-        logits, labels[:, 0], n_classes, options.activation,
+        logits.float(), labels[:, 0], n_classes, options.activation,
         disagreement=labels[:, 1] if options.dual_annotation else None, has_disagreement=has_second)
 
 
@@ -257,6 +271,7 @@ def train(train_set, val_set, classes, options, pretrained=None, log=print, log_
         csv_file = open(log_csv, "w", newline="")
         writer = csv.writer(csv_file)
         writer.writerow(["epoch", "train_loss", "val_loss", "learning_rate", "best", "seconds"])
+    training_started = time.time()
     try:
         for epoch in range(1, options.epochs + 1):
             started = time.time()
@@ -277,6 +292,11 @@ def train(train_set, val_set, classes, options, pretrained=None, log=print, log_
             if writer:
                 writer.writerow([epoch, f"{train_loss:.6f}", f"{val_loss:.6f}", f"{rate:.3e}", int(improved), f"{seconds:.2f}"])
                 csv_file.flush()
+            # stop before an epoch that, as long as this one, would end past the limit
+            if (options.time_limit_minutes is not None and epoch < options.epochs
+                    and time.time() - training_started + seconds > 60 * options.time_limit_minutes):
+                log(f"time limit of {options.time_limit_minutes:g} minutes: stopped after epoch {epoch}")
+                break
     finally:
         if writer:
             csv_file.close()
@@ -311,7 +331,8 @@ def train_from_datasets(data_dirs, options, out_path, val_subjects=None, test_su
                                                   options.dual_annotation, options.slice_axis,
                                                   orientation=orientation, crop=options.crop,
                                                   voxel_size_mm=options.voxel_size_mm)
-    info = {"seed": options.seed, "epochs": options.epochs, "batch_size": options.batch_size,
+    info = {"seed": options.seed, "epochs": len(result.history), "batch_size": options.batch_size,
+            "device": options.device, "bf16": options.bf16,
             "best_epoch": result.best_epoch, "best_loss": result.best_loss,
             "loss": f"soft-Dice ({options.activation})", "augment": options.augment,
             "max_slices_per_case": options.max_slices_per_case, "crop": options.crop,

@@ -307,6 +307,43 @@ def test_training_is_deterministic_on_cpu():
         assert torch.equal(value, runs[1].net.state_dict()[name]), name
 
 
+def test_time_limit_stops_before_an_epoch_that_would_end_past_it():
+    slices = learnable_slice_set()
+    logged = []
+    result = training.train(slices, slices, ["background", "Heart"],
+                            tiny_options(epochs=5, time_limit_minutes=1e-6), log=logged.append)
+    assert len(result.history) == 1 and result.best_epoch == 1
+    assert any("stopped after epoch 1" in line for line in logged)
+    generous = training.train(slices, slices, ["background", "Heart"],
+                              tiny_options(epochs=3, time_limit_minutes=60), log=lambda m: None)
+    assert len(generous.history) == 3
+
+
+def test_bf16_forward_trains_and_differs_from_float32_only_by_rounding():
+    slices = learnable_slice_set()
+    net = training.initial_network(["background", "Heart"], tiny_options()).eval()
+    images, labels, _ = training.batch_tensors(slices, np.arange(4), "cpu", False)
+    with torch.no_grad():
+        exact = training.batch_loss(net, images, labels, None, 2, tiny_options())[0]
+        rounded = training.batch_loss(net, images, labels, None, 2, tiny_options(bf16=True))[0]
+    assert exact.dtype == rounded.dtype == torch.float32
+    assert exact != rounded and abs(float(exact - rounded)) < 0.05
+    result = training.train(slices, slices, ["background", "Heart"],
+                            tiny_options(epochs=6, augment=False, plateau_patience=100, bf16=True), log=lambda m: None)
+    losses = [h["train_loss"] for h in result.history]
+    assert np.isfinite(losses).all() and losses[-1] < 0.6 * losses[0]
+
+
+def test_slices_read_by_several_processes_equal_those_read_by_one(toy_dataset):
+    cases = training_data.read_dataset(toy_dataset)
+    one = training.build_slice_sets(cases[:4], cases[4:], tiny_options(), log=lambda m: None)
+    several = training.build_slice_sets(cases[:4], cases[4:], tiny_options(workers=3), log=lambda m: None)
+    assert one[2] == several[2]
+    for mine, theirs in zip(one[:2], several[:2]):
+        assert len(mine) > 0 and mine.case_ids == theirs.case_ids
+        assert np.array_equal(mine.images, theirs.images) and np.array_equal(mine.organs, theirs.organs)
+
+
 def test_export_keeps_metadata_shapes_batchnorm_and_logits(tmp_path):
     slices = learnable_slice_set()
     classes = ["background", "Heart"]
@@ -427,6 +464,7 @@ def test_cli_trains_logs_and_exports(trained_by_cli):
     assert metadata["voxel_size_mm"] == 0.5
     info = json.loads(entries["aimos_training"])
     assert info["train_cases"] == ["a_s0", "a_s1"] and info["validation_cases"] == ["b_s0", "b_s1"]
+    assert info["epochs"] == 2 and info["device"] == "cpu" and info["bf16"] is False
     with open(log) as f:
         rows = f.read().strip().splitlines()
     assert rows[0].startswith("epoch,train_loss,val_loss") and len(rows) == 3
@@ -437,6 +475,13 @@ def test_cli_refuses_a_bad_voxel_size_before_reading_anything(value, capsys):
     with pytest.raises(SystemExit) as exit_status:
         train_cli.parse_arguments(["--data", "unused", "--voxel-size-mm", value, "--out", "unused.safetensors"])
     assert exit_status.value.code == 2 and "--voxel-size-mm" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "nan", "soon"])
+def test_cli_refuses_a_time_limit_that_is_not_positive(value, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        train_cli.parse_arguments(["--data", "unused", "--time-limit-minutes", value, "--out", "unused.safetensors"])
+    assert exit_status.value.code == 2 and "--time-limit-minutes" in capsys.readouterr().err
 
 
 def test_voxel_size_is_recorded_when_given_and_checked_before_training(tmp_path):
