@@ -22,11 +22,10 @@ mkdir -p "$work" data/sample models
 aimos-synthesize --maps "$maps/digimouse_atlas.nii.gz" \
     --sample data/sample/sample_ct.nii.gz --sample-labels data/sample/sample_ct_labels.nii.gz --seed 1
 
-# Micro-CT training scans as scanners deliver them, one dataset per animal (extra animals in a
-# scan are of the same anatomy, so that subject-wise splits stay clean). No random-intensity
-# scans: of the shares measured (0, 20, 40, 80 %; MODELS.md), 0 % found the unseen animal best.
-ct="--count 36 --seed 100 --modality ct --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0 --scene 0.7
-    --extra-animals 0.25 --size-range 0.8 1.15 --organ-body 0.3 --second-annotation"
+# Micro-CT training scans as scanners deliver them, one dataset per animal (the options and why:
+# Tools/bundled_synthesis_options.sh).
+source "$root/Tools/bundled_synthesis_options.sh"
+ct="--count 36 --seed 100 $ct_synthesis"
 for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
     aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ct_$map" $ct
 done
@@ -35,8 +34,7 @@ done
 train="--architecture Unet256 --input-size 112 --batch-size 8 --seed 1 --max-slices-per-case 16
        --classes-present-only --dual-annotation --crop body --dtype F16 --val-subjects= --voxel-size-mm 0.25"
 data="--data $work/ct_digimouse_atlas --data $work/ct_rosenhain_organs_a --data $work/ct_rosenhain_ct140_organs"
-ls="--count 24 --seed 300 --modality lightsheet --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.3
-    --extra-animals 0.1 --size-range 0.8 1.15 --second-annotation"
+ls="--count 24 --seed 300 $ls_synthesis"
 for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
     aimos-synthesize --maps "$maps/$map.nii.gz" --out "$work/ls_$map" $ls
 done

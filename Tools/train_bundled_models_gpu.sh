@@ -24,15 +24,14 @@ mkdir -p "$work" "$out"
 synthesize() { python3 -m aimostools.cli.synthesize "$@"; }
 train() { python3 -m aimostools.cli.train "$@"; }
 
-# Micro-CT scans as scanners deliver them, one dataset per animal and chunk (the chunks' seeds
-# are 1000 apart, so no two scans share one); the field of view may lose up to 40 % of each end
-# of the body axis and the elastic deformation reaches 0.5-2 mm (MODELS.md, "Field of view and
-# elastic amplitude").
-ct="--modality ct --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0 --scene 0.7
-    --extra-animals 0.25 --size-range 0.8 1.15 --organ-body 0.3 --second-annotation
-    --body-axis-cut 0.4 --elastic-range 0.5 2.0"
-ls="--modality lightsheet --spacing-range 0.25 0.5 --max-dim 256 --random-intensity 0.3
-    --extra-animals 0.1 --size-range 0.8 1.15 --second-annotation --body-axis-cut 0.4 --elastic-range 0.5 2.0"
+# The bundled models' scans (Tools/bundled_synthesis_options.sh), one dataset per animal and
+# chunk (the chunks' seeds are 1000 apart, so no two scans share one); here the field of view may
+# lose up to 40 % of each end of the body axis and the elastic deformation reaches 0.5-2 mm
+# (MODELS.md, "Field of view and elastic amplitude").
+source "$root/Tools/bundled_synthesis_options.sh"
+wider="--body-axis-cut 0.4 --elastic-range 0.5 2.0"
+ct="$ct_synthesis $wider"
+ls="$ls_synthesis $wider"
 ct_data=() ls_data=()
 for map in digimouse_atlas rosenhain_organs_a rosenhain_ct140_organs; do
     for chunk in $(seq 0 $((chunks - 1))); do

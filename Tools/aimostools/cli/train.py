@@ -109,7 +109,7 @@ def main(argv=None):
         classes_present_only=args.classes_present_only, only_classes=args.classes, dual_annotation=args.dual_annotation,
         activation=args.activation, augment=not args.no_augmentation, device=device, crop=args.crop,
         voxel_size_mm=args.voxel_size_mm, time_limit_minutes=args.time_limit_minutes,
-        workers=max(1, args.workers), bf16=args.bf16)
+        workers=args.workers, bf16=args.bf16)
     print(f"training {args.architecture} at {args.input_size}x{args.input_size} on {device}", flush=True)
     try:
         training.train_from_datasets(args.data, options, args.out, args.val_subjects, args.test_subjects,
